@@ -3,9 +3,12 @@
 package commands
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
 )
@@ -47,7 +50,10 @@ func NewRoot() *cobra.Command {
 // Execute runs the command line and returns the process exit status.
 // Errors print as one line "harness: <reason>".
 func Execute() int {
-	err := NewRoot().Execute()
+	// Ctrl-C cancels the command's context: long jobs stop cleanly and keep what they did.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := NewRoot().ExecuteContext(ctx)
 	if err == nil {
 		return 0
 	}

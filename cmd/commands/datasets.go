@@ -1,0 +1,68 @@
+package commands
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"polarsbench/datasets"
+	"polarsbench/harness/repo"
+)
+
+// datasetsSubcommands are the constructors of `harness datasets <verb>`.
+var datasetsSubcommands []func() *cobra.Command
+
+// addDatasetsSubcommand registers a `datasets` subcommand; call it from init()
+// in the subcommand's own file (as `datasets synth`, `datasets export` do).
+func addDatasetsSubcommand(newCmd func() *cobra.Command) {
+	datasetsSubcommands = append(datasetsSubcommands, newCmd)
+}
+
+func init() {
+	register(newCmdDatasets)
+	addDatasetsSubcommand(newCmdDatasetsTables)
+}
+
+func newCmdDatasets() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "datasets",
+		Short: "Build tables and task sets",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return usageError("datasets: name a subcommand (see harness datasets --help)")
+		},
+	}
+	for _, newSub := range datasetsSubcommands {
+		c.AddCommand(newSub())
+	}
+	return c
+}
+
+// DatasetsTablesOptions are the flags of `harness datasets tables`.
+type DatasetsTablesOptions struct {
+	Src, Out, Python string
+}
+
+func newCmdDatasetsTables() *cobra.Command {
+	o := &DatasetsTablesOptions{}
+	c := &cobra.Command{
+		Use:   "tables",
+		Short: "Build the parquet tables from the gzip JSON-lines sources, as the organisers did",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			py := o.Python
+			if py == "" {
+				py = repo.Python()
+			}
+			if err := datasets.BuildTables(o.Src, o.Out, py); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.OutOrStdout(), "tables in %s are up to date\n", o.Out)
+			return nil
+		},
+	}
+	c.Flags().StringVar(&o.Src, "src", repo.TableSources(), "folder of *.jsonl.gz table sources")
+	c.Flags().StringVar(&o.Out, "out", repo.DataDir(), "folder for the .parquet files")
+	c.Flags().StringVar(&o.Python, "python", "", "interpreter with polars (default: the project venv)")
+	return c
+}

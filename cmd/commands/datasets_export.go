@@ -1,0 +1,97 @@
+package commands
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"polarsbench/datasets"
+	"polarsbench/harness/prompt"
+	"polarsbench/harness/repo"
+	"polarsbench/harness/schema"
+	"polarsbench/infer"
+)
+
+func init() { addDatasetsSubcommand(newCmdDatasetsExport) }
+
+// DatasetsExportOptions are the flags of `harness datasets export`.
+type DatasetsExportOptions struct {
+	Runs                 []string
+	Synth, Out, Template string
+	Dev                  string
+}
+
+func newCmdDatasetsExport() *cobra.Command {
+	o := &DatasetsExportOptions{}
+	c := &cobra.Command{
+		Use:   "export",
+		Short: "Write supervised fine-tuning examples (the inference prompt + verified code) from runs and synthetic tasks",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if o.Out == "" {
+				return usageError("datasets export: --out FILE is required")
+			}
+			if len(o.Runs) == 0 && o.Synth == "" {
+				return usageError("datasets export: give --runs RUNDIR... and/or --synth FILE")
+			}
+			return runDatasetsExport(c, o)
+		},
+	}
+	c.Flags().StringSliceVar(&o.Runs, "runs", nil, "run folders written by harness score (samples.jsonl)")
+	c.Flags().StringVar(&o.Synth, "synth", "", "synthetic tasks file; its train split is exported with gold targets")
+	c.Flags().StringVar(&o.Out, "out", "", "output train.jsonl")
+	c.Flags().StringVar(&o.Template, "template", "chatml", "chat template for the rendered text (chatml for Qwen)")
+	c.Flags().StringVar(&o.Dev, "dev", repo.DevBench(), "dev questions that must never be exported")
+	return c
+}
+
+func runDatasetsExport(c *cobra.Command, o *DatasetsExportOptions) error {
+	cache := schema.NewCache()
+	exs, err := datasets.Export(datasets.ExportOptions{
+		Runs: o.Runs, Synth: o.Synth, DevDir: o.Dev, Prefill: prompt.AssistantPrefill,
+		Build: func(q string, refs []datasets.TableRef) ([]datasets.ChatMessage, error) {
+			tables := make([]*schema.Table, len(refs))
+			for i, r := range refs {
+				t, err := cache.Describe(r)
+				if err != nil {
+					return nil, err
+				}
+				tables[i] = t
+			}
+			return fromInfer(prompt.Build(q, tables, nil)), nil
+		},
+		Render: func(msgs []datasets.ChatMessage, addAssistant bool) (string, error) {
+			return infer.RenderChat(o.Template, toInfer(msgs), addAssistant)
+		},
+	})
+	if err != nil {
+		return err
+	}
+	if err := datasets.WriteExamples(o.Out, exs); err != nil {
+		return err
+	}
+	model := 0
+	for _, e := range exs {
+		if e.Source == "model" {
+			model++
+		}
+	}
+	fmt.Fprintf(c.OutOrStdout(), "wrote %d examples (%d model, %d gold targets) to %s\n", len(exs), model, len(exs)-model, o.Out)
+	return nil
+}
+
+func fromInfer(ms []infer.Message) []datasets.ChatMessage {
+	out := make([]datasets.ChatMessage, len(ms))
+	for i, m := range ms {
+		out[i] = datasets.ChatMessage{Role: m.Role, Content: m.Content}
+	}
+	return out
+}
+
+func toInfer(ms []datasets.ChatMessage) []infer.Message {
+	out := make([]infer.Message, len(ms))
+	for i, m := range ms {
+		out[i] = infer.Message{Role: m.Role, Content: m.Content}
+	}
+	return out
+}

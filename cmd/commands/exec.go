@@ -1,0 +1,130 @@
+package commands
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"polarsbench/harness/judge"
+	"polarsbench/harness/repo"
+	"polarsbench/harness/worker"
+)
+
+// ExecOptions are the flags of `harness exec`.
+type ExecOptions struct {
+	Tables  []string
+	Code    string
+	JSON    bool
+	Python  string
+	Timeout time.Duration
+}
+
+func init() { register(newCmdExec) }
+
+func newCmdExec() *cobra.Command {
+	o := &ExecOptions{}
+	c := &cobra.Command{
+		Use:   "exec --table NAME=PATH ... --code CODE|@FILE",
+		Short: "Run Polars code in a worker and print its fingerprint and first rows",
+		Long: "Runs the code as the judge would (tables bound to their names, the result in `result`)\n" +
+			"and prints the runner's fingerprint. Exit 0 when it ran, 1 for a classified failure, 2 for bad usage.",
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error { return runExec(c, o) },
+	}
+	c.Flags().StringArrayVar(&o.Tables, "table", nil, "table as NAME=PATH (.parquet or .csv); repeat for more")
+	c.Flags().StringVar(&o.Code, "code", "", "the code, or @FILE to read it from a file")
+	c.Flags().BoolVar(&o.JSON, "json", false, "print one JSON object")
+	c.Flags().StringVar(&o.Python, "python", "", "interpreter with polars (default: the project venv)")
+	c.Flags().DurationVar(&o.Timeout, "timeout", 10*time.Second, "time limit for the code")
+	return c
+}
+
+// execResult is the JSON `harness exec --json` prints.
+type execResult struct {
+	OK          bool              `json:"ok"`
+	ErrorKind   string            `json:"error_kind,omitempty"`
+	Error       string            `json:"error,omitempty"`
+	Fingerprint judge.Fingerprint `json:"fingerprint"`
+	Head        []map[string]any  `json:"head"`
+	Stdout      string            `json:"stdout,omitempty"`
+	ElapsedMS   float64           `json:"elapsed_ms"`
+}
+
+var pyIdent = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+func runExec(c *cobra.Command, o *ExecOptions) error {
+	if o.Code == "" {
+		return usageError("exec: --code is required")
+	}
+	code := o.Code
+	if strings.HasPrefix(code, "@") {
+		b, err := os.ReadFile(code[1:])
+		if err != nil {
+			return usageError("exec: --code %s: %v", code, err)
+		}
+		code = string(b)
+	}
+	tables, err := parseTableFlags(o.Tables)
+	if err != nil {
+		return err
+	}
+	for _, t := range tables {
+		if !pyIdent.MatchString(t.Name) {
+			return usageError("exec: table name %q is not a Python identifier", t.Name)
+		}
+		if _, err := os.Stat(t.Path); err != nil {
+			return usageError("exec: table %s: %v", t.Name, err)
+		}
+	}
+	py := o.Python
+	if py == "" {
+		py = repo.Python()
+	}
+	pool, err := worker.NewPool(c.Context(), worker.Options{Python: py, Workers: 1, Timeout: o.Timeout})
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	out, err := pool.Exec(c.Context(), worker.Job{Tables: tables, Code: code})
+	if err != nil {
+		return err
+	}
+	res := execResult{OK: out.OK, ErrorKind: out.ErrorKind, Error: out.Error, Fingerprint: out.Fingerprint,
+		Head: out.Head, Stdout: out.Stdout, ElapsedMS: float64(out.Elapsed.Microseconds()) / 1000}
+	if res.Head == nil {
+		res.Head = []map[string]any{}
+	}
+	w := c.OutOrStdout()
+	if o.JSON {
+		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(res); err != nil {
+			return err
+		}
+	} else if out.OK {
+		fp := out.Fingerprint
+		fmt.Fprintf(w, "ok  hash %s  %d rows x %d cols  [%s]  %.1f ms\n", fp.Hash, fp.Rows, fp.Cols, strings.Join(fp.Columns, ", "), res.ElapsedMS)
+		// Rows in the result's column order (a map would sort the keys).
+		for _, row := range out.Head {
+			cells := make([]string, len(fp.Columns))
+			for i, col := range fp.Columns {
+				b, _ := json.Marshal(row[col])
+				cells[i] = string(b)
+			}
+			fmt.Fprintln(w, strings.Join(cells, "\t"))
+		}
+		if out.Stdout != "" {
+			fmt.Fprintf(w, "stdout:\n%s", out.Stdout)
+		}
+	}
+	if !out.OK {
+		// Exit 1 with the classified reason on stderr (the JSON, if asked, is on stdout).
+		return fmt.Errorf("%s: %s", out.ErrorKind, out.Error)
+	}
+	return nil
+}

@@ -1,0 +1,45 @@
+package commands
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"polarsbench/infer"
+)
+
+func init() { register(newCmdQuantize) }
+
+func newCmdQuantize() *cobra.Command {
+	var typ string
+	var verbose bool
+	c := &cobra.Command{
+		Use:     "quantize IN OUT --type q4_k_m|q8_0",
+		Short:   "Quantise a GGUF model with llama.cpp",
+		Example: "  harness quantize runs/ft/model-f16.gguf models/ft-q4_k_m.gguf --type q4_k_m",
+		Args: func(c *cobra.Command, args []string) error {
+			if len(args) != 2 {
+				return usageError("quantize takes IN and OUT, got %d arguments", len(args))
+			}
+			return nil
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			if typ != "q4_k_m" && typ != "q8_0" {
+				return usageError("--type %q: want q4_k_m or q8_0", typ)
+			}
+			infer.SetVerbose(verbose)
+			if err := infer.Quantize(args[0], args[1], typ); err != nil {
+				return err
+			}
+			info, err := infer.Inspect(args[1])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(c.OutOrStdout(), "%s: %s %s, %s\n", args[1], info.Arch, info.Quant, humanBytes(info.SizeBytes))
+			return nil
+		},
+	}
+	c.Flags().StringVar(&typ, "type", "q4_k_m", "target type: q4_k_m or q8_0")
+	c.Flags().BoolVarP(&verbose, "verbose", "v", false, "show llama.cpp's log")
+	return c
+}

@@ -1,0 +1,81 @@
+package commands
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"polarsbench/reports"
+)
+
+// ReportOptions are the flags of `harness report`.
+type ReportOptions struct {
+	Compare string
+	History string
+	Alpha   float64
+}
+
+func init() { register(newCmdReport) }
+
+func newCmdReport() *cobra.Command {
+	o := &ReportOptions{}
+	c := &cobra.Command{
+		Use:   "report RUNDIR [--compare RUNDIR2] | report --history RUNSDIR",
+		Short: "Write a run's report.md with plots, compare two runs, or chart all runs",
+		Long: `report RUNDIR writes RUNDIR/report.md with PNG plots (accuracy by category, seconds per
+question, time per stage, score factors).
+--compare RUNDIR2 pairs the questions of both runs, lists the flips and runs an exact McNemar
+test: RUNDIR2 is called better only when it wins more discordant pairs and p < --alpha.
+--history RUNSDIR writes RUNSDIR/history.md and history.png over every run folder in it.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error { return runReport(c, o, args) },
+	}
+	c.Flags().StringVar(&o.Compare, "compare", "", "second run folder to compare against RUNDIR")
+	c.Flags().StringVar(&o.History, "history", "", "folder of run folders (e.g. runs/)")
+	c.Flags().Float64Var(&o.Alpha, "alpha", reports.DefaultAlpha, "significance level of the McNemar test")
+	return c
+}
+
+func runReport(c *cobra.Command, o *ReportOptions, args []string) error {
+	out := c.OutOrStdout()
+	if o.Alpha <= 0 || o.Alpha >= 1 {
+		return usageError("--alpha must be between 0 and 1")
+	}
+	if o.History != "" {
+		if len(args) > 0 || o.Compare != "" {
+			return usageError("--history takes no RUNDIR and no --compare")
+		}
+		path, err := reports.WriteHistory(o.History)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "history: %s\n", path)
+		return nil
+	}
+	if len(args) != 1 {
+		return usageError("report needs a RUNDIR (or --history RUNSDIR)")
+	}
+	a, err := reports.LoadRun(args[0])
+	if err != nil {
+		return usageError("%v", err)
+	}
+	if o.Compare == "" {
+		path, err := reports.Write(a)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "report: %s\n", path)
+		return nil
+	}
+	b, err := reports.LoadRun(o.Compare)
+	if err != nil {
+		return usageError("%v", err)
+	}
+	path, cmp, err := reports.WriteCompare(a, b, o.Alpha)
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(out, reports.CompareMarkdown(cmp, o.Alpha))
+	fmt.Fprintf(out, "comparison: %s\n", path)
+	return nil
+}

@@ -1,0 +1,82 @@
+package commands
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"polarsbench/finetune"
+	"polarsbench/harness/answer"
+	"polarsbench/harness/repo"
+)
+
+type shipOptions struct {
+	Model, ModelURL, ModelSHA256, ModelName string
+	Out, Config                             string
+}
+
+func init() { register(newCmdShip) }
+
+func newCmdShip() *cobra.Command {
+	o := &shipOptions{}
+	c := &cobra.Command{
+		Use:   "ship --model PATH --out DIR",
+		Short: "Build a self-contained submission tree (main.py, bin/harness, lib/ollama, model, config.json)",
+		Long: `Builds DIR so that the runner's command, run from DIR, serves the contract:
+python -m uvicorn main:app --host 0.0.0.0 --port P --timeout-keep-alive 1200.
+DIR gets main.py and requirements.txt from the repository root, bin/harness (this
+binary), lib/ollama/* when present (GPU backends), models/<file> with models/DEFAULT
+naming it, and config.json (the serving settings; --config copies a file, else the
+defaults). With --model-url and --model-sha256 instead of --model, DIR gets
+fetch_model.py and models/fetch.json: the download is checked before use.`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error { return runShip(o) },
+	}
+	f := c.Flags()
+	f.StringVar(&o.Model, "model", "", "GGUF to ship")
+	f.StringVar(&o.ModelURL, "model-url", "", "URL the shipped tree downloads the model from (instead of --model)")
+	f.StringVar(&o.ModelSHA256, "model-sha256", "", "sha256 the download must have (with --model-url)")
+	f.StringVar(&o.ModelName, "model-name", "", "file name under models/ (default: the model's base name)")
+	f.StringVar(&o.Out, "out", "", "destination folder, new or empty (required)")
+	f.StringVar(&o.Config, "config", "", "serving settings JSON (default: the built-in defaults)")
+	return c
+}
+
+func runShip(o *shipOptions) error {
+	if o.Out == "" || (o.Model == "") == (o.ModelURL == "") {
+		return usageError("ship needs --out and either --model or --model-url with --model-sha256")
+	}
+	if o.Model != "" {
+		if _, err := os.Stat(o.Model); err != nil {
+			return usageError("model %s does not exist", o.Model)
+		}
+	}
+	root, err := repo.Root()
+	if err != nil {
+		return err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	var cfg []byte
+	if o.Config != "" {
+		if cfg, err = os.ReadFile(o.Config); err != nil {
+			return usageError("config: %v", err)
+		}
+	} else if cfg, err = json.MarshalIndent(answer.DefaultSettings(), "", "  "); err != nil {
+		return err
+	}
+	res, err := finetune.Ship(finetune.ShipOptions{Out: o.Out, RepoRoot: root, Binary: exe, Model: o.Model,
+		ModelURL: o.ModelURL, ModelSHA256: o.ModelSHA256, ModelName: o.ModelName, Config: cfg})
+	if err != nil {
+		return err
+	}
+	for _, f := range res.Files {
+		fmt.Println(f)
+	}
+	fmt.Fprintf(os.Stderr, "ship: %d files in %s; start it there with python -m uvicorn main:app --host 0.0.0.0 --port P --timeout-keep-alive 1200\n", len(res.Files), o.Out)
+	return nil
+}

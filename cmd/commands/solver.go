@@ -1,0 +1,187 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"runtime"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"polarsbench/datasets"
+	"polarsbench/harness/answer"
+	"polarsbench/harness/prompt"
+	"polarsbench/harness/repo"
+	"polarsbench/harness/schema"
+	"polarsbench/harness/worker"
+	"polarsbench/infer"
+)
+
+// solverFlags are the flags shared by serve, ask and run: which model, which
+// settings, which example bank. Settings come from defaults, then --config,
+// then any flag given explicitly.
+type solverFlags struct {
+	flags     *pflag.FlagSet
+	Model     string
+	Config    string
+	Python    string
+	Bank      []string
+	NoBank    bool
+	K         int
+	Temp      float32
+	MaxTokens int
+	Examples  int
+	Budget    float64
+	Repair    bool
+	Threads   int
+	GPULayers string
+	CtxSize   int
+	Workers   int
+}
+
+func (f *solverFlags) add(c *cobra.Command) {
+	d := answer.DefaultSettings()
+	fl := c.Flags()
+	f.flags = fl
+	fl.StringVar(&f.Model, "model", "", "GGUF model (default models/DEFAULT or "+repo.DefaultModelFile+")")
+	fl.StringVar(&f.Config, "config", "", "JSON settings file (fields of answer.Settings)")
+	fl.StringVar(&f.Python, "python", "", "Python with polars 1.39.3 for the workers (default $HARNESS_PYTHON or .venv)")
+	fl.StringSliceVar(&f.Bank, "bank", nil, "example bank files or folders (bench .json or task .jsonl); default the bundled dev questions")
+	fl.BoolVar(&f.NoBank, "no-bank", false, "no retrieved examples")
+	fl.IntVar(&f.K, "k", d.K, "candidates per question (candidate 0 greedy)")
+	fl.Float32Var(&f.Temp, "temp", d.Temperature, "sampling temperature of candidates 1..k-1")
+	fl.IntVar(&f.MaxTokens, "max-tokens", d.MaxTokens, "max tokens per candidate")
+	fl.IntVar(&f.Examples, "examples", d.Examples, "retrieved examples per prompt")
+	fl.Float64Var(&f.Budget, "budget", d.BudgetS, "seconds per question before answering with what there is")
+	fl.BoolVar(&f.Repair, "repair", d.Repair, "one repair round when every candidate fails")
+	fl.IntVar(&f.Threads, "threads", 0, "inference threads (default all cores)")
+	fl.StringVar(&f.GPULayers, "gpu-layers", "0", "layers on the GPU: N or all (needs `make cuda`)")
+	fl.IntVar(&f.CtxSize, "ctx", 3072, "KV cells per sequence: prompt plus answer must fit")
+	fl.IntVar(&f.Workers, "workers", 0, "Polars workers (default min(k, cores), at least 2)")
+}
+
+func (f *solverFlags) settings() (answer.Settings, error) {
+	s, err := answer.LoadSettings(f.Config)
+	if err != nil {
+		return s, err
+	}
+	set := func(name string, apply func()) {
+		if f.flags.Changed(name) {
+			apply()
+		}
+	}
+	set("k", func() { s.K = f.K })
+	set("temp", func() { s.Temperature = f.Temp })
+	set("max-tokens", func() { s.MaxTokens = f.MaxTokens })
+	set("examples", func() { s.Examples = f.Examples })
+	set("budget", func() { s.BudgetS = f.Budget })
+	set("repair", func() { s.Repair = f.Repair })
+	if f.NoBank {
+		s.Examples = 0
+	}
+	return s, s.Validate()
+}
+
+func parseGPULayers(v string) (int, error) {
+	if v == "all" {
+		return -1, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < -1 {
+		return 0, fmt.Errorf("--gpu-layers: want a number or all, got %q", v)
+	}
+	return n, nil
+}
+
+// solverStack is a loaded engine, a running pool and the solver over them.
+type solverStack struct {
+	Solver   *answer.Solver
+	Engine   *infer.Engine
+	Pool     *worker.Pool
+	Info     infer.ModelInfo
+	Workers  int
+	BankSize int
+	LoadTime time.Duration
+}
+
+func (s *solverStack) Close() {
+	if s.Pool != nil {
+		_ = s.Pool.Close()
+	}
+	if s.Engine != nil {
+		_ = s.Engine.Close()
+	}
+}
+
+func (f *solverFlags) open(ctx context.Context, info *log.Logger) (*solverStack, error) {
+	start := time.Now()
+	settings, err := f.settings()
+	if err != nil {
+		return nil, usageError("%v", err)
+	}
+	gpu, err := parseGPULayers(f.GPULayers)
+	if err != nil {
+		return nil, usageError("%v", err)
+	}
+	model := f.Model
+	if model == "" {
+		model = repo.DefaultModel()
+	}
+	python := f.Python
+	if python == "" {
+		python = repo.Python()
+	}
+	workers := f.Workers
+	if workers <= 0 {
+		workers = max(2, min(settings.K, runtime.NumCPU()))
+	}
+	var bank *prompt.Bank
+	bankSize := 0
+	if !f.NoBank {
+		files := f.Bank
+		if len(files) == 0 {
+			files = []string{repo.DevBench()}
+		}
+		var tasks []datasets.Task
+		for _, p := range files {
+			ts, err := datasets.LoadBench(p, "")
+			if err != nil {
+				return nil, fmt.Errorf("example bank: %w", err)
+			}
+			tasks = append(tasks, ts...)
+		}
+		bank = prompt.BankFromTasks(tasks)
+		bankSize = bank.Len()
+	}
+
+	st := &solverStack{Workers: workers, BankSize: bankSize}
+	info.Printf("loading model %s", model)
+	st.Engine, err = infer.Load(model, infer.Options{
+		Threads: f.Threads, GPULayers: gpu, ContextSize: f.CtxSize, Parallel: settings.K,
+	})
+	if err != nil {
+		return nil, err
+	}
+	st.Info = st.Engine.Info()
+	info.Printf("starting %d Polars workers (%s)", workers, python)
+	st.Pool, err = worker.NewPool(ctx, worker.Options{
+		Python: python, Workers: workers, Timeout: time.Duration(settings.ExecTimeout * float64(time.Second)),
+	})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	// Decode the static prompt head once now, so no question pays for it.
+	if _, err := st.Engine.Generate(ctx, infer.Request{Messages: prompt.Build("warm up", nil, nil), K: 1, MaxTokens: 1, Prefill: prompt.AssistantPrefill}); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("warm-up generation: %w", err)
+	}
+	st.Solver = &answer.Solver{
+		Engine: st.Engine, Pool: st.Pool, Schemas: schema.NewCache(), Bank: bank, Settings: settings, Model: model,
+	}
+	st.LoadTime = time.Since(start)
+	return st, nil
+}

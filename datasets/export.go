@@ -1,0 +1,257 @@
+package datasets
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// ChatMessage is one turn of a training conversation (the same shape as infer.Message;
+// datasets does not import infer, whose cgo build the tables code does not need).
+type ChatMessage struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
+// Example is one supervised fine-tuning line of train.jsonl.
+type Example struct {
+	Messages   []ChatMessage `json:"messages"`   // system, user, assistant target
+	Prompt     string        `json:"prompt"`     // rendered chat up to the assistant turn
+	Completion string        `json:"completion"` // rendered assistant target (loss goes here)
+	TaskID     string        `json:"task_id"`
+	Category   string        `json:"category,omitempty"`
+	Run        string        `json:"run,omitempty"` // run folder the target came from; empty for synth gold
+	Source     string        `json:"source"`        // "model" or "gold"
+}
+
+// ExportOptions wires the prompt code in from the caller: Build is
+// prompt.Build over described tables, Render is infer.RenderChat with the
+// model's template, Prefill is prompt.AssistantPrefill.
+type ExportOptions struct {
+	Runs    []string
+	Synth   string
+	DevDir  string
+	Prefill string
+	Build   func(question string, tables []TableRef) ([]ChatMessage, error)
+	Render  func(msgs []ChatMessage, addAssistant bool) (string, error)
+}
+
+// runSample is the part of a `harness score` samples.jsonl line the export reads.
+type runSample struct {
+	ID          string     `json:"id"`
+	Category    string     `json:"category"`
+	Question    string     `json:"question"`
+	Tables      []TableRef `json:"tables"`
+	Answer      string     `json:"answer"`
+	Gold        string     `json:"gold"`
+	Correct     bool       `json:"correct"`
+	GoldVerdict struct {
+		OK          bool          `json:"ok"`
+		Fingerprint fingerprintJS `json:"fingerprint"`
+	} `json:"gold_verdict"`
+	Server *struct {
+		Candidates []struct {
+			Code        string        `json:"code"`
+			OK          bool          `json:"ok"`
+			Fingerprint fingerprintJS `json:"fingerprint"`
+		} `json:"candidates"`
+	} `json:"server"`
+}
+
+type fingerprintJS struct {
+	Hash    string   `json:"hash"`
+	Rows    int      `json:"rows"`
+	Cols    int      `json:"cols"`
+	Columns []string `json:"columns"`
+}
+
+func (f fingerprintJS) equal(g fingerprintJS) bool {
+	return f.Hash != "" && f.Hash == g.Hash && f.Rows == g.Rows && f.Cols == g.Cols &&
+		strings.Join(f.Columns, "\x00") == strings.Join(g.Columns, "\x00")
+}
+
+// target is one chosen (question, code) pair before rendering.
+type target struct {
+	task   Task
+	code   string
+	run    string
+	source string
+}
+
+// Export builds the training examples. It refuses, naming the culprit, when a
+// dev question or a held-out synthetic task would enter the training set.
+func Export(o ExportOptions) ([]Example, error) {
+	if len(o.Runs) == 0 && o.Synth == "" {
+		return nil, errors.New("export: give --runs and/or --synth")
+	}
+	if o.Build == nil || o.Render == nil {
+		return nil, errors.New("export: prompt builder and renderer are required")
+	}
+	devIDs, devQs := map[string]bool{}, map[string]bool{}
+	if o.DevDir != "" {
+		dev, err := LoadBench(o.DevDir, "")
+		if err != nil {
+			return nil, fmt.Errorf("export: dev questions: %w", err)
+		}
+		for _, t := range dev {
+			devIDs[t.ID], devQs[normalizeQuestion(t.Question)] = true, true
+		}
+	}
+	var synth []Task
+	heldIDs, heldQs := map[string]bool{}, map[string]bool{}
+	if o.Synth != "" {
+		var err error
+		if synth, err = LoadBench(o.Synth, ""); err != nil {
+			return nil, fmt.Errorf("export: %w", err)
+		}
+		for _, t := range synth {
+			if t.Split == "heldout" {
+				heldIDs[t.ID], heldQs[normalizeQuestion(t.Question)] = true, true
+			}
+		}
+	}
+	forbidden := func(t Task, where string) error {
+		switch {
+		case t.Split == "dev" || devIDs[t.ID] || devQs[normalizeQuestion(t.Question)]:
+			return fmt.Errorf("export: refusing: %s holds dev question %s (%q); dev questions never go into training", where, t.ID, t.Question)
+		case t.Split == "heldout" || heldIDs[t.ID] || heldQs[normalizeQuestion(t.Question)]:
+			return fmt.Errorf("export: refusing: %s holds held-out task %s (%q)", where, t.ID, t.Question)
+		}
+		return nil
+	}
+
+	chosen := map[string]*target{}
+	var order []string
+	for _, run := range o.Runs {
+		samples, err := readRunSamples(run)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range samples {
+			t := Task{ID: s.ID, Question: s.Question, Tables: s.Tables, GoldCode: s.Gold, Category: s.Category}
+			if err := forbidden(t, run); err != nil {
+				return nil, err
+			}
+			tg := pickTarget(s)
+			if tg == nil {
+				continue
+			}
+			tg.task, tg.run = t, filepath.Base(filepath.Clean(run))
+			prev, seen := chosen[s.ID]
+			if !seen {
+				order = append(order, s.ID)
+			}
+			if !seen || (prev.source == "gold" && tg.source == "model") {
+				chosen[s.ID] = tg
+			}
+		}
+	}
+	for _, t := range synth {
+		if t.Split == "heldout" {
+			continue // held out by design: never exported
+		}
+		if err := forbidden(t, o.Synth); err != nil {
+			return nil, err
+		}
+		if _, seen := chosen[t.ID]; seen || strings.TrimSpace(t.GoldCode) == "" {
+			continue
+		}
+		chosen[t.ID] = &target{task: t, code: t.GoldCode, source: "gold"}
+		order = append(order, t.ID)
+	}
+
+	out := make([]Example, 0, len(order))
+	for _, id := range order {
+		tg := chosen[id]
+		msgs, err := o.Build(tg.task.Question, tg.task.Tables)
+		if err != nil {
+			return nil, fmt.Errorf("export: task %s: %w", id, err)
+		}
+		prompt, err := o.Render(msgs, true)
+		if err != nil {
+			return nil, fmt.Errorf("export: task %s: %w", id, err)
+		}
+		answer := o.Prefill + strings.TrimSpace(tg.code) + "\n```"
+		full, err := o.Render(append(append([]ChatMessage{}, msgs...), ChatMessage{Role: "assistant", Content: answer}), false)
+		if err != nil {
+			return nil, fmt.Errorf("export: task %s: %w", id, err)
+		}
+		if !strings.HasPrefix(full, prompt) {
+			return nil, fmt.Errorf("export: task %s: rendered prompt is not a prefix of the rendered conversation", id)
+		}
+		out = append(out, Example{
+			Messages: append(msgs, ChatMessage{Role: "assistant", Content: answer}),
+			Prompt:   prompt, Completion: full[len(prompt):],
+			TaskID: id, Category: tg.task.Category, Run: tg.run, Source: tg.source,
+		})
+	}
+	return out, nil
+}
+
+// pickTarget prefers code the model itself wrote that matched the gold (the
+// chosen answer, else any candidate with the gold's fingerprint), then the gold.
+func pickTarget(s runSample) *target {
+	if s.Correct && strings.TrimSpace(s.Answer) != "" {
+		return &target{code: s.Answer, source: "model"}
+	}
+	if s.Server != nil && s.GoldVerdict.OK {
+		for _, c := range s.Server.Candidates {
+			if c.OK && strings.TrimSpace(c.Code) != "" && c.Fingerprint.equal(s.GoldVerdict.Fingerprint) {
+				return &target{code: c.Code, source: "model"}
+			}
+		}
+	}
+	if strings.TrimSpace(s.Gold) != "" && s.GoldVerdict.OK {
+		return &target{code: s.Gold, source: "gold"}
+	}
+	return nil
+}
+
+func readRunSamples(dir string) ([]runSample, error) {
+	path := filepath.Join(dir, "samples.jsonl")
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("export: run %s: %w", dir, err)
+	}
+	defer f.Close()
+	var out []runSample
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 256<<20)
+	for line := 1; sc.Scan(); line++ {
+		if strings.TrimSpace(sc.Text()) == "" {
+			continue
+		}
+		var s runSample
+		if err := json.Unmarshal(sc.Bytes(), &s); err != nil {
+			return nil, fmt.Errorf("export: %s:%d: %v", path, line, err)
+		}
+		out = append(out, s)
+	}
+	return out, sc.Err()
+}
+
+// WriteExamples writes one example per line.
+func WriteExamples(path string, exs []Example) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	for i := range exs {
+		if err := enc.Encode(&exs[i]); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

@@ -1,0 +1,162 @@
+package finetune
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"polarsbench/harness/repo"
+)
+
+// Event is one JSON line the training script prints on stdout.
+type Event struct {
+	Event string `json:"event"` // start, step, phase, done
+	// start
+	Examples        int     `json:"examples"`
+	Skipped         int     `json:"skipped"`
+	TrainableParams int64   `json:"trainable_params"`
+	Device          string  `json:"device"`
+	LoadS           float64 `json:"load_s"`
+	// step
+	Step       int     `json:"step"`
+	Steps      int     `json:"steps"`
+	Loss       float64 `json:"loss"`
+	LR         float64 `json:"lr"`
+	TokensPerS float64 `json:"tokens_per_s"`
+	EtaS       float64 `json:"eta_s"`
+	// phase
+	Phase string `json:"phase"`
+	// done
+	FinalLoss  float64 `json:"final_loss"`
+	Tokens     int64   `json:"tokens"`
+	MergedDir  string  `json:"merged_dir"`
+	GGUF       string  `json:"gguf"`
+	GGUFSHA256 string  `json:"gguf_sha256"`
+	OutType    string  `json:"outtype"`
+	TrainS     float64 `json:"train_s"`
+	MergeS     float64 `json:"merge_s"`
+	ConvertS   float64 `json:"convert_s"`
+	TotalS     float64 `json:"total_s"`
+}
+
+// Script returns the training script's path in the repository.
+func Script() string { return repo.Path("finetune", "train_lora.py") }
+
+// Python returns the fine-tune interpreter: $FT_PYTHON, else <root>/.venv-ft/bin/python
+// (made by `make finetune-venv`). It is kept apart from the Polars venv because
+// torch and transformers would otherwise weigh on every worker start.
+func Python() string {
+	if p := os.Getenv("FT_PYTHON"); p != "" {
+		return p
+	}
+	return repo.Path(".venv-ft", "bin", "python")
+}
+
+// CheckPython says, in one line, why the fine-tune venv cannot run the script.
+func CheckPython(py string) error {
+	if _, err := os.Stat(py); err != nil {
+		return fmt.Errorf("fine-tune python %s is missing: run `make finetune-venv` (or set FT_PYTHON)", py)
+	}
+	return nil
+}
+
+// childGrace is how long an interrupted child may take to exit before it is killed.
+const childGrace = 10 * time.Second
+
+// runChild runs argv in its own process group, hands each stdout JSON line to
+// onEvent and returns the last event of kind "done". Cancelling ctx sends
+// SIGINT to the whole group (the script and any `accelerate launch` workers),
+// then SIGKILL after childGrace. A failure carries the child's last stderr line.
+func runChild(ctx context.Context, argv []string, env []string, onEvent func(Event)) (Event, error) {
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGINT) }
+	cmd.WaitDelay = childGrace
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return Event{}, err
+	}
+	stderr := &tailBuffer{max: 64 << 10}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		return Event{}, fmt.Errorf("start %s: %w", argv[0], err)
+	}
+	// Whatever happens, nothing of the group outlives this call.
+	defer syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+
+	var done Event
+	sc := bufio.NewScanner(stdout)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for sc.Scan() {
+		line := sc.Bytes()
+		var ev Event
+		if len(line) == 0 || line[0] != '{' || json.Unmarshal(line, &ev) != nil || ev.Event == "" {
+			continue // library chatter on stdout is not progress
+		}
+		if ev.Event == "done" {
+			done = ev
+		}
+		if onEvent != nil {
+			onEvent(ev)
+		}
+	}
+	_, _ = io.Copy(io.Discard, stdout)
+	err = cmd.Wait()
+	if ctx.Err() != nil {
+		return Event{}, fmt.Errorf("training interrupted: %w", ctx.Err())
+	}
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return Event{}, fmt.Errorf("training failed (exit %d): %s", ee.ExitCode(), stderr.lastLine())
+		}
+		return Event{}, err
+	}
+	if done.Event == "" {
+		return Event{}, fmt.Errorf("training ended without a summary line: %s", stderr.lastLine())
+	}
+	return done, nil
+}
+
+// tailBuffer keeps the last max bytes written to it.
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	b   []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.b = append(t.b, p...)
+	if len(t.b) > t.max {
+		t.b = t.b[len(t.b)-t.max:]
+	}
+	return len(p), nil
+}
+
+// lastLine prefers the script's own "train_lora: error:" line over library noise.
+func (t *tailBuffer) lastLine() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	lines := strings.Split(strings.TrimSpace(string(t.b)), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if strings.HasPrefix(lines[i], "train_lora:") {
+			return strings.TrimSpace(lines[i])
+		}
+	}
+	if s := strings.TrimSpace(lines[len(lines)-1]); s != "" {
+		return s
+	}
+	return "(no message on stderr)"
+}

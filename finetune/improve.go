@@ -1,0 +1,189 @@
+package finetune
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+// ImproveOptions configures one retraining round.
+type ImproveOptions struct {
+	Harness   string // bin/harness, run as a subprocess for score and datasets export
+	Incumbent string // the model now in use (GGUF); also the fine-tune base
+	Pool      string // training pool (tasks `harness score` and `datasets export --synth` read)
+	Dev       string // held-out bench both models are compared on
+	Data      string // parquet folder for score
+	RoundDir  string // where this round's runs, training file and candidate go
+	ModelsDir string // models/: DEFAULT and promotions.jsonl are written here on promotion
+	History   string // runs/history.jsonl: one line appended per round
+	ScoreArgs []string
+	Hyper     Hyper
+	Quant     string
+	Quantize  Quantizer
+	Python    string
+	Progress  *Progress
+	Log       io.Writer // the subprocesses' output (default: discarded)
+}
+
+// Round is one line of runs/history.jsonl.
+type Round struct {
+	Started        time.Time `json:"started"`
+	Finished       time.Time `json:"finished"`
+	Incumbent      string    `json:"incumbent"`
+	Candidate      string    `json:"candidate"`
+	Pool           string    `json:"pool"`
+	Dev            string    `json:"dev"`
+	PoolRun        string    `json:"pool_run"`
+	TrainData      string    `json:"train_data"`
+	DevIncumbent   string    `json:"dev_incumbent_run"`
+	DevCandidate   string    `json:"dev_candidate_run"`
+	Manifest       Manifest  `json:"finetune"`
+	Decision       Decision  `json:"decision"`
+	PromotedAs     string    `json:"promoted_as,omitempty"`
+	ScoreArgs      []string  `json:"score_args,omitempty"`
+	IncumbentScore any       `json:"dev_incumbent_results,omitempty"`
+	CandidateScore any       `json:"dev_candidate_results,omitempty"`
+}
+
+// Improve scores the incumbent on the pool, exports its verified solutions,
+// fine-tunes the incumbent on them, scores candidate and incumbent on the dev
+// bench with the same flags, and promotes the candidate only when Decide says so.
+// Every round, promoted or not, is appended to History.
+func Improve(ctx context.Context, o ImproveOptions) (Round, error) {
+	r := Round{Started: time.Now().UTC(), Incumbent: o.Incumbent, Pool: o.Pool, Dev: o.Dev, ScoreArgs: o.ScoreArgs}
+	if o.Progress == nil {
+		o.Progress = &Progress{W: io.Discard}
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	if err := os.MkdirAll(o.RoundDir, 0o755); err != nil {
+		return r, err
+	}
+	score := func(bench, model, out string) error {
+		o.Progress.Line("score %s on %s -> %s", filepath.Base(model), bench, out)
+		argv := append([]string{o.Harness, "score", "--bench", bench, "--data", o.Data, "--model", model, "--out", out}, o.ScoreArgs...)
+		return runTool(ctx, argv, o.Log)
+	}
+	r.PoolRun = filepath.Join(o.RoundDir, "pool-incumbent")
+	if err := score(o.Pool, o.Incumbent, r.PoolRun); err != nil {
+		return r, err
+	}
+	r.TrainData = filepath.Join(o.RoundDir, "train.jsonl")
+	o.Progress.Line("export training data -> %s", r.TrainData)
+	if err := runTool(ctx, []string{o.Harness, "datasets", "export", "--runs", r.PoolRun, "--synth", o.Pool, "--out", r.TrainData}, o.Log); err != nil {
+		return r, err
+	}
+	m, err := Run(ctx, Options{Base: o.Incumbent, Data: r.TrainData, Out: filepath.Join(o.RoundDir, "finetune"),
+		Hyper: o.Hyper, Quant: o.Quant, Quantize: o.Quantize, Python: o.Python, Progress: o.Progress})
+	r.Manifest = m
+	if err != nil {
+		return r, fmt.Errorf("fine-tune: %w", err)
+	}
+	r.Candidate = m.Output.Path
+	r.DevCandidate = filepath.Join(o.RoundDir, "dev-candidate")
+	r.DevIncumbent = filepath.Join(o.RoundDir, "dev-incumbent")
+	if err := score(o.Dev, r.Candidate, r.DevCandidate); err != nil {
+		return r, err
+	}
+	if err := score(o.Dev, o.Incumbent, r.DevIncumbent); err != nil {
+		return r, err
+	}
+	r.IncumbentScore, r.CandidateScore = readResults(r.DevIncumbent), readResults(r.DevCandidate)
+	inc, err := ReadOutcomes(filepath.Join(r.DevIncumbent, "samples.jsonl"))
+	if err != nil {
+		return r, err
+	}
+	cand, err := ReadOutcomes(filepath.Join(r.DevCandidate, "samples.jsonl"))
+	if err != nil {
+		return r, err
+	}
+	if r.Decision, err = Decide(inc, cand); err != nil {
+		return r, err
+	}
+	if r.Decision.Promote {
+		if r.PromotedAs, err = promote(o.ModelsDir, r.Candidate, r); err != nil {
+			return r, err
+		}
+	}
+	r.Finished = time.Now().UTC()
+	return r, appendJSONLine(o.History, r)
+}
+
+// promote copies the candidate into models/ under a dated name, points
+// models/DEFAULT at it and records the promotion in models/promotions.jsonl.
+func promote(modelsDir, candidate string, r Round) (string, error) {
+	name := "ft-" + r.Started.Format("20060102T150405") + "-" + filepath.Base(candidate)
+	if err := os.MkdirAll(modelsDir, 0o755); err != nil {
+		return "", err
+	}
+	dst := filepath.Join(modelsDir, name)
+	if err := copyFile(candidate, dst+".part", 0o644); err != nil {
+		return "", err
+	}
+	if err := os.Rename(dst+".part", dst); err != nil {
+		return "", err
+	}
+	tmp := filepath.Join(modelsDir, "DEFAULT.tmp")
+	if err := os.WriteFile(tmp, []byte(name+"\n"), 0o644); err != nil {
+		return "", err
+	}
+	if err := os.Rename(tmp, filepath.Join(modelsDir, "DEFAULT")); err != nil {
+		return "", err
+	}
+	rec := map[string]any{"time": time.Now().UTC(), "model": name, "sha256": r.Manifest.Output.SHA256,
+		"replaces": r.Incumbent, "decision": r.Decision, "base_sha256": r.Manifest.Base.SHA256,
+		"data_sha256": r.Manifest.Data.SHA256, "git_commit": r.Manifest.GitCommit}
+	return name, appendJSONLine(filepath.Join(modelsDir, "promotions.jsonl"), rec)
+}
+
+func readResults(runDir string) any {
+	var v any
+	if b, err := os.ReadFile(filepath.Join(runDir, "results.json")); err == nil && json.Unmarshal(b, &v) == nil {
+		return v
+	}
+	return nil
+}
+
+func appendJSONLine(path string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// runTool runs one harness subcommand; an interrupt reaches it as SIGINT.
+func runTool(ctx context.Context, argv []string, log io.Writer) error {
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	tail := &tailBuffer{max: 16 << 10}
+	w := io.MultiWriter(log, tail)
+	cmd.Stdout, cmd.Stderr = w, w
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGINT) }
+	cmd.WaitDelay = childGrace
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("%s %s interrupted", filepath.Base(argv[0]), argv[1])
+		}
+		return fmt.Errorf("%s %s failed (%v): %s", filepath.Base(argv[0]), argv[1], err, tail.lastLine())
+	}
+	return nil
+}

@@ -1,0 +1,137 @@
+package finetune
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"sort"
+
+	"gonum.org/v1/gonum/stat/distuv"
+)
+
+// PromoteAlpha is the significance level a candidate must beat: exact McNemar p < 0.1.
+const PromoteAlpha = 0.1
+
+// Decision is the promotion verdict for a candidate against the incumbent on
+// the same questions under the same configuration.
+type Decision struct {
+	Promote bool `json:"promote"`
+	N       int  `json:"n"`
+	// IncumbentCorrect and CandidateCorrect count correct answers over the N paired questions.
+	IncumbentCorrect int `json:"incumbent_correct"`
+	CandidateCorrect int `json:"candidate_correct"`
+	// CandidateOnly counts questions only the candidate got right; IncumbentOnly the reverse.
+	CandidateOnly int     `json:"candidate_only"`
+	IncumbentOnly int     `json:"incumbent_only"`
+	P             float64 `json:"p"`
+	Reason        string  `json:"reason"`
+}
+
+// ReadOutcomes reads a run's samples.jsonl ({"id", "correct", ...} per line)
+// into id -> correct. A repeated id is an error: pairing would be ambiguous.
+func ReadOutcomes(path string) (map[string]bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	out := map[string]bool{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	for line := 1; sc.Scan(); line++ {
+		if len(sc.Bytes()) == 0 {
+			continue
+		}
+		var s struct {
+			ID      string `json:"id"`
+			Correct *bool  `json:"correct"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &s); err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", path, line, err)
+		}
+		if s.ID == "" || s.Correct == nil {
+			return nil, fmt.Errorf("%s:%d: a sample needs \"id\" and \"correct\"", path, line)
+		}
+		if _, dup := out[s.ID]; dup {
+			return nil, fmt.Errorf("%s:%d: id %q appears twice", path, line, s.ID)
+		}
+		out[s.ID] = *s.Correct
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: no samples", path)
+	}
+	return out, nil
+}
+
+// Decide applies the promotion rule to paired outcomes: promote only when the
+// candidate answers more questions right than the incumbent and the exact
+// McNemar test on the discordant pairs gives p < PromoteAlpha. Both runs must
+// cover the same questions, or the comparison is not paired and Decide errs.
+func Decide(incumbent, candidate map[string]bool) (Decision, error) {
+	if len(incumbent) == 0 {
+		return Decision{}, fmt.Errorf("the incumbent run has no samples")
+	}
+	var missing []string
+	for id := range incumbent {
+		if _, ok := candidate[id]; !ok {
+			missing = append(missing, id)
+		}
+	}
+	for id := range candidate {
+		if _, ok := incumbent[id]; !ok {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		return Decision{}, fmt.Errorf("the runs cover different questions (%d unpaired, first %q): score both on the same bench", len(missing), missing[0])
+	}
+	d := Decision{N: len(incumbent)}
+	for id, inc := range incumbent {
+		cand := candidate[id]
+		if inc {
+			d.IncumbentCorrect++
+		}
+		if cand {
+			d.CandidateCorrect++
+		}
+		switch {
+		case cand && !inc:
+			d.CandidateOnly++
+		case inc && !cand:
+			d.IncumbentOnly++
+		}
+	}
+	d.P = McNemarExact(d.CandidateOnly, d.IncumbentOnly)
+	switch {
+	case d.CandidateOnly <= d.IncumbentOnly:
+		d.Reason = fmt.Sprintf("keep the incumbent: the candidate is not better (%d/%d vs %d/%d correct; %d gained, %d lost)",
+			d.CandidateCorrect, d.N, d.IncumbentCorrect, d.N, d.CandidateOnly, d.IncumbentOnly)
+	case d.P >= PromoteAlpha:
+		d.Reason = fmt.Sprintf("keep the incumbent: the candidate's gain is not significant (%d/%d vs %d/%d; %d gained, %d lost; exact McNemar p=%.3f >= %.2g)",
+			d.CandidateCorrect, d.N, d.IncumbentCorrect, d.N, d.CandidateOnly, d.IncumbentOnly, d.P, PromoteAlpha)
+	default:
+		d.Promote = true
+		d.Reason = fmt.Sprintf("promote the candidate: %d/%d vs %d/%d correct; %d gained, %d lost; exact McNemar p=%.4f < %.2g",
+			d.CandidateCorrect, d.N, d.IncumbentCorrect, d.N, d.CandidateOnly, d.IncumbentOnly, d.P, PromoteAlpha)
+	}
+	return d, nil
+}
+
+// McNemarExact is the two-sided exact McNemar test: a binomial test of b
+// successes in b+c discordant pairs with p = 0.5. With no discordant pair
+// nothing differs and p is 1.
+func McNemarExact(b, c int) float64 {
+	n := b + c
+	if n == 0 {
+		return 1
+	}
+	k := math.Min(float64(b), float64(c))
+	p := 2 * distuv.Binomial{N: float64(n), P: 0.5}.CDF(k)
+	return math.Min(1, p)
+}

@@ -1,0 +1,26 @@
+package answer
+
+import "testing"
+
+func TestNormalize(t *testing.T) {
+	cases := []struct{ name, in, want string }{
+		{"plain", "result = t.filter(pl.col(\"a\") > 1)", "result = t.filter(pl.col(\"a\") > 1)"},
+		{"drops foreign imports, keeps polars", "import polars as pl\nimport os\nfrom datetime import date\nresult = t.head(3)\n",
+			"import polars as pl\nresult = t.head(3)"},
+		{"indented imports go too", "def f():\n    import os\n    return 1\nresult = t", "def f():\n    return 1\nresult = t"},
+		{"lazy gets collected", "result = t.lazy().select(\"a\")",
+			"result = t.lazy().select(\"a\")\nif isinstance(result, pl.LazyFrame):\n    result = result.collect()"},
+		{"empty", "\n\n", ""},
+	}
+	for _, c := range cases {
+		if got := Normalize(c.in); got != c.want {
+			t.Errorf("%s: Normalize(%q)\n got %q\nwant %q", c.name, c.in, got, c.want)
+		}
+	}
+}
+
+func TestFallbackCode(t *testing.T) {
+	if got := FallbackCode(nil); got != "result = pl.DataFrame()" {
+		t.Errorf("no tables: %q", got)
+	}
+}

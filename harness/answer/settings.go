@@ -1,0 +1,71 @@
+package answer
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+)
+
+// Settings are the knobs of one question's path. Defaults are the best measured
+// on the 75 dev questions (see README "Measured"); a config file or flags override them.
+type Settings struct {
+	K           int     `json:"k"`            // candidates per question; candidate 0 is greedy
+	Temperature float32 `json:"temperature"`  // for candidates 1..K-1
+	TopP        float32 `json:"top_p"`        // nucleus for candidates 1..K-1
+	MaxTokens   int     `json:"max_tokens"`   // per candidate
+	Seed        uint32  `json:"seed"`         // candidate i samples with Seed+i
+	Examples    int     `json:"examples"`     // retrieved solved examples in the prompt
+	Repair      bool    `json:"repair"`       // one repair round when every candidate failed
+	BudgetS     float64 `json:"budget_s"`     // wall-clock budget per question; the runner aborts at 200 s
+	ExecTimeout float64 `json:"exec_timeout_s"` // per candidate execution
+}
+
+// DefaultSettings is what `harness serve` uses without a config.
+func DefaultSettings() Settings {
+	return Settings{
+		K:           4,
+		Temperature: 0.7,
+		TopP:        0.95,
+		MaxTokens:   200,
+		Seed:        42,
+		Examples:    3,
+		Repair:      true,
+		BudgetS:     90,
+		ExecTimeout: 10,
+	}
+}
+
+// LoadSettings reads a JSON config over the defaults; fields it omits keep their default.
+func LoadSettings(path string) (Settings, error) {
+	s := DefaultSettings()
+	if path == "" {
+		return s, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return s, fmt.Errorf("config: %w", err)
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		return s, fmt.Errorf("config %s: %w", path, err)
+	}
+	return s, s.Validate()
+}
+
+// Validate rejects settings that cannot work, with the reason.
+func (s Settings) Validate() error {
+	switch {
+	case s.K < 1 || s.K > 16:
+		return fmt.Errorf("settings: k must be 1..16, got %d", s.K)
+	case s.MaxTokens < 16:
+		return fmt.Errorf("settings: max_tokens must be >= 16, got %d", s.MaxTokens)
+	case s.Temperature < 0:
+		return fmt.Errorf("settings: temperature must be >= 0")
+	case s.BudgetS <= 0 || s.BudgetS > 190:
+		return fmt.Errorf("settings: budget_s must be in (0, 190]: the runner aborts the whole run at 200 s")
+	case s.Examples < 0:
+		return fmt.Errorf("settings: examples must be >= 0")
+	case s.ExecTimeout <= 0:
+		return fmt.Errorf("settings: exec_timeout_s must be > 0")
+	}
+	return nil
+}

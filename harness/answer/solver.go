@@ -1,0 +1,275 @@
+// Package answer is one question's path: schema, prompt, K candidates in one
+// batched generation, execution in warm Polars workers, a vote over result
+// fingerprints, an optional repair round, and one log record.
+package answer
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"polarsbench/datasets"
+	"polarsbench/harness/prompt"
+	"polarsbench/harness/schema"
+	"polarsbench/harness/worker"
+	"polarsbench/infer"
+)
+
+// Generator is the inference engine as the pipeline needs it.
+type Generator interface {
+	Generate(ctx context.Context, r infer.Request) (infer.Result, error)
+}
+
+// Executor runs candidate code; *worker.Pool is the real one.
+type Executor interface {
+	Exec(ctx context.Context, j worker.Job) (worker.Outcome, error)
+}
+
+// Solver answers questions. It is safe for concurrent use: the engine
+// serialises generation and the pool bounds execution.
+type Solver struct {
+	Engine   Generator
+	Pool     Executor
+	Schemas  *schema.Cache
+	Bank     *prompt.Bank
+	Settings Settings
+	Model    string // logged with each record
+}
+
+// Timings are milliseconds per stage of one question.
+type Timings struct {
+	Schema  float64 `json:"schema"`
+	Prompt  float64 `json:"prompt"`
+	Prefill float64 `json:"prefill"`
+	Decode  float64 `json:"decode"`
+	Execute float64 `json:"execute"`
+	Vote    float64 `json:"vote"`
+	Repair  float64 `json:"repair"`
+	Total   float64 `json:"total"`
+}
+
+// Record is the log line of one question: everything needed to re-analyse it.
+type Record struct {
+	RequestID     string              `json:"request_id"`
+	Time          string              `json:"time"`
+	Model         string              `json:"model,omitempty"`
+	Question      string              `json:"question"`
+	Tables        []datasets.TableRef `json:"tables"`
+	PromptHash    string              `json:"prompt_hash"`
+	PromptVersion string              `json:"prompt_version"`
+	PromptTokens  int                 `json:"prompt_tokens"`
+	CachedTokens  int                 `json:"cached_tokens"`
+	Examples      []string            `json:"examples"`
+	Candidates    []Candidate         `json:"candidates"`
+	Votes         []Vote              `json:"votes"`
+	Chosen        int                 `json:"chosen"` // index into Candidates; -1 when the answer is a fallback
+	Answer        string              `json:"answer"`
+	Error         string              `json:"error"` // what went wrong inside, when anything did
+	Settings      Settings            `json:"settings"`
+	TimingsMS     Timings             `json:"timings_ms"`
+}
+
+// maxQuestionChars bounds what of a question reaches the prompt: a huge
+// question must still get an answer, not a context overflow.
+const maxQuestionChars = 2000
+
+// Solve answers one question. It always returns a record with runnable code in
+// Answer, whatever fails inside; failures are described in Record.Error.
+func (s *Solver) Solve(ctx context.Context, question string, tables []datasets.TableRef) Record {
+	start := time.Now()
+	rec := Record{
+		RequestID: newID(), Time: start.UTC().Format(time.RFC3339Nano), Model: s.Model,
+		Question: question, Tables: tables, PromptVersion: prompt.Version, Settings: s.Settings, Chosen: -1,
+	}
+	var problems []string
+	budget := time.Duration(s.Settings.BudgetS * float64(time.Second))
+	ctx, cancel := context.WithTimeout(ctx, budget)
+	defer cancel()
+
+	mark := time.Now()
+	described := make([]*schema.Table, 0, len(tables))
+	names := make([]string, 0, len(tables))
+	for _, ref := range tables {
+		names = append(names, ref.Name)
+		t, err := s.Schemas.Describe(ref)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("schema %s: %v", ref.Name, err))
+			continue
+		}
+		described = append(described, t)
+	}
+	rec.TimingsMS.Schema = ms(time.Since(mark))
+
+	mark = time.Now()
+	q := strings.TrimSpace(question)
+	if len(q) > maxQuestionChars {
+		q = q[:maxQuestionChars]
+		problems = append(problems, fmt.Sprintf("question truncated from %d to %d characters", len(question), maxQuestionChars))
+	}
+	var examples []prompt.Example
+	if s.Bank != nil && s.Settings.Examples > 0 {
+		examples = s.Bank.Retrieve(q, names, s.Settings.Examples)
+	}
+	rec.Examples = make([]string, 0, len(examples))
+	for _, e := range examples {
+		rec.Examples = append(rec.Examples, e.ID)
+	}
+	msgs := prompt.Build(q, described, examples)
+	rec.PromptHash = hashMessages(msgs)
+	rec.TimingsMS.Prompt = ms(time.Since(mark))
+
+	if q == "" {
+		problems = append(problems, "empty question")
+	} else {
+		res, err := s.Engine.Generate(ctx, s.request(msgs, s.Settings.K))
+		if err != nil {
+			problems = append(problems, "generate: "+err.Error())
+		}
+		rec.PromptTokens, rec.CachedTokens = res.Timing.PromptTokens, res.Timing.CachedTokens
+		rec.TimingsMS.Prefill, rec.TimingsMS.Decode = res.Timing.PrefillMs, res.Timing.DecodeMs
+		rec.Candidates = candidatesFrom(res, false)
+
+		mark = time.Now()
+		s.execute(ctx, tables, rec.Candidates)
+		rec.TimingsMS.Execute = ms(time.Since(mark))
+
+		mark = time.Now()
+		rec.Chosen, rec.Votes = Elect(rec.Candidates)
+		rec.TimingsMS.Vote = ms(time.Since(mark))
+
+		if rec.Chosen < 0 && s.Settings.Repair && len(rec.Candidates) > 0 && time.Since(start) < budget/2 {
+			mark = time.Now()
+			fixed := s.repair(ctx, msgs, tables, rec.Candidates[0])
+			rec.Candidates = append(rec.Candidates, fixed...)
+			rec.Chosen, rec.Votes = Elect(rec.Candidates)
+			rec.TimingsMS.Repair = ms(time.Since(mark))
+		}
+	}
+
+	switch {
+	case rec.Chosen >= 0:
+		rec.Answer = rec.Candidates[rec.Chosen].Code
+	case len(rec.Candidates) > 0 && strings.TrimSpace(rec.Candidates[0].Code) != "":
+		rec.Answer = rec.Candidates[0].Code
+		problems = append(problems, "every candidate failed; answering with the greedy candidate")
+	default:
+		rec.Answer = FallbackCode(tables)
+		problems = append(problems, "no candidate code; answering with a placeholder")
+	}
+	if ctx.Err() != nil {
+		problems = append(problems, fmt.Sprintf("time budget of %.0f s ran out", s.Settings.BudgetS))
+	}
+	rec.Error = strings.Join(problems, "; ")
+	rec.TimingsMS.Total = ms(time.Since(start))
+	return rec
+}
+
+func (s *Solver) request(msgs []infer.Message, k int) infer.Request {
+	return infer.Request{
+		Messages: msgs, K: k, Temperature: s.Settings.Temperature, TopP: s.Settings.TopP,
+		Seed: s.Settings.Seed, MaxTokens: s.Settings.MaxTokens, Stop: []string{"```"}, Prefill: prompt.AssistantPrefill,
+	}
+}
+
+func candidatesFrom(res infer.Result, repair bool) []Candidate {
+	out := make([]Candidate, 0, len(res.Candidates))
+	for _, c := range res.Candidates {
+		out = append(out, Candidate{
+			Code: Normalize(prompt.ExtractCode(c.Text)), Tokens: c.Tokens, MeanLogprob: c.MeanLogprob,
+			Finish: c.Finish, Repair: repair, Group: -1,
+		})
+	}
+	return out
+}
+
+// execute runs every distinct candidate code once, in parallel through the pool,
+// and copies each outcome to all candidates with the same code.
+func (s *Solver) execute(ctx context.Context, tables []datasets.TableRef, cands []Candidate) {
+	byCode := map[string][]int{}
+	for i, c := range cands {
+		if strings.TrimSpace(c.Code) == "" {
+			cands[i].ErrorKind, cands[i].Error = "empty", "the model produced no code"
+			continue
+		}
+		byCode[c.Code] = append(byCode[c.Code], i)
+	}
+	var wg sync.WaitGroup
+	for code, idx := range byCode {
+		wg.Add(1)
+		go func(code string, idx []int) {
+			defer wg.Done()
+			out, err := s.Pool.Exec(ctx, worker.Job{Tables: tables, Code: code, Timeout: time.Duration(s.Settings.ExecTimeout * float64(time.Second))})
+			for _, i := range idx {
+				if err != nil {
+					cands[i].ErrorKind, cands[i].Error = "pool", err.Error()
+					continue
+				}
+				cands[i].OK, cands[i].ErrorKind, cands[i].Error, cands[i].Fingerprint = out.OK, out.ErrorKind, out.Error, out.Fingerprint
+			}
+		}(code, idx)
+	}
+	wg.Wait()
+}
+
+// repair asks once more, greedily, with the failed greedy code and its error.
+// The conversation starts with the original prompt, so the engine's prefix
+// cache reuses it.
+func (s *Solver) repair(ctx context.Context, msgs []infer.Message, tables []datasets.TableRef, failed Candidate) []Candidate {
+	reason := failed.Error
+	if len(reason) > 600 {
+		reason = reason[:600] + "..."
+	}
+	conv := append(append([]infer.Message{}, msgs...),
+		infer.Message{Role: "assistant", Content: prompt.AssistantPrefill + failed.Code + "\n```"},
+		infer.Message{Role: "user", Content: "Running that code failed with:\n" + reason + "\nWrite the corrected code. Assign the final DataFrame to `result`."},
+	)
+	res, err := s.Engine.Generate(ctx, s.request(conv, 1))
+	if err != nil {
+		return nil
+	}
+	fixed := candidatesFrom(res, true)
+	s.execute(ctx, tables, fixed)
+	return fixed
+}
+
+// FallbackCode is valid code that assigns a DataFrame, for when nothing better exists.
+func FallbackCode(tables []datasets.TableRef) string {
+	for _, t := range tables {
+		if isIdentifier(t.Name) {
+			return "result = " + t.Name
+		}
+	}
+	return "result = pl.DataFrame()"
+}
+
+func isIdentifier(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+func hashMessages(msgs []infer.Message) string {
+	b, _ := json.Marshal(msgs)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
+}
+
+func newID() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return time.Now().UTC().Format("20060102T150405") + "-" + hex.EncodeToString(b[:])
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -1,0 +1,103 @@
+package answer
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"polarsbench/harness/judge"
+)
+
+// Candidate is one generated answer and what executing it gave.
+type Candidate struct {
+	Code        string            `json:"code"`
+	Tokens      int               `json:"tokens"`
+	MeanLogprob float64           `json:"mean_logprob"`
+	Finish      string            `json:"finish"`
+	Repair      bool              `json:"repair,omitempty"` // produced by the repair round
+	OK          bool              `json:"ok"`
+	ErrorKind   string            `json:"error_kind,omitempty"`
+	Error       string            `json:"error,omitempty"`
+	Fingerprint judge.Fingerprint `json:"fingerprint"`
+	Group       int               `json:"group"` // index into the votes; -1 when it failed
+}
+
+// Vote is one group of candidates whose results have the same fingerprint.
+type Vote struct {
+	FingerprintHash string `json:"fingerprint_hash"`
+	Rows            int    `json:"rows"`
+	Cols            int    `json:"cols"`
+	Count           int    `json:"count"`
+	Members         []int  `json:"members"`
+}
+
+func fingerprintKey(f judge.Fingerprint) string {
+	return fmt.Sprintf("%s|%d|%d|%s", f.Hash, f.Rows, f.Cols, strings.Join(f.Columns, "\x00"))
+}
+
+// Elect groups the successful candidates by result fingerprint and returns the
+// index of the answer: the largest group wins; ties go to the group holding the
+// greedy candidate (index 0), then to the higher best mean log-probability.
+// Within the winning group the greedy candidate, else the most likely one, is
+// returned. With no successful candidate it returns -1. It sets each
+// candidate's Group.
+func Elect(cands []Candidate) (int, []Vote) {
+	var votes []Vote
+	byKey := map[string]int{}
+	for i := range cands {
+		cands[i].Group = -1
+		if !cands[i].OK {
+			continue
+		}
+		k := fingerprintKey(cands[i].Fingerprint)
+		g, ok := byKey[k]
+		if !ok {
+			g = len(votes)
+			byKey[k] = g
+			votes = append(votes, Vote{FingerprintHash: cands[i].Fingerprint.Hash, Rows: cands[i].Fingerprint.Rows, Cols: cands[i].Fingerprint.Cols})
+		}
+		votes[g].Count++
+		votes[g].Members = append(votes[g].Members, i)
+		cands[i].Group = g
+	}
+	if len(votes) == 0 {
+		return -1, nil
+	}
+	best := func(v Vote) (hasGreedy bool, lp float64) {
+		lp = -1e300
+		for _, m := range v.Members {
+			hasGreedy = hasGreedy || m == 0
+			if cands[m].MeanLogprob > lp {
+				lp = cands[m].MeanLogprob
+			}
+		}
+		return
+	}
+	order := make([]int, len(votes))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool {
+		va, vb := votes[order[a]], votes[order[b]]
+		if va.Count != vb.Count {
+			return va.Count > vb.Count
+		}
+		ga, la := best(va)
+		gb, lb := best(vb)
+		if ga != gb {
+			return ga
+		}
+		return la > lb
+	})
+	win := votes[order[0]]
+	chosen := win.Members[0]
+	for _, m := range win.Members {
+		if m == 0 {
+			return 0, votes
+		}
+		if cands[m].MeanLogprob > cands[chosen].MeanLogprob {
+			chosen = m
+		}
+	}
+	return chosen, votes
+}

@@ -1,0 +1,463 @@
+// Package infer runs GGUF models through llama.cpp (github.com/ollama/ollama/llama):
+// one engine per model, K candidates per request sampled in one batch from a
+// shared prompt decode, a prefix cache over the last prompt, chat templates,
+// model inspection and quantisation. It is the only package that uses cgo/llama.
+package infer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ollama/ollama/llama"
+	"github.com/ollama/ollama/ml"
+)
+
+// Options configure an Engine. Zero values pick the defaults noted.
+type Options struct {
+	Threads        int    // 0 = runtime.NumCPU()
+	GPULayers      int    // 0 = CPU only, -1 = all layers
+	ContextSize    int    // KV cells per sequence slot; 0 = 2048
+	Parallel       int    // max candidates K per request; 0 = 8
+	BatchSize      int    // 0 = 512
+	KVCacheType    string // "" (f16), "q8_0", "q4_0"
+	FlashAttention bool
+}
+
+func (o Options) withDefaults() (Options, error) {
+	if o.Threads == 0 {
+		o.Threads = runtime.NumCPU()
+	}
+	if o.ContextSize == 0 {
+		o.ContextSize = 2048
+	}
+	if o.Parallel == 0 {
+		o.Parallel = 8
+	}
+	if o.BatchSize == 0 {
+		o.BatchSize = 512
+	}
+	if o.GPULayers == -1 {
+		o.GPULayers = 999
+	}
+	switch {
+	case o.Threads < 0, o.ContextSize < 0, o.Parallel < 0, o.BatchSize < 0, o.GPULayers < -1:
+		return o, fmt.Errorf("options: negative value in %+v", o)
+	case o.ContextSize < 16:
+		return o, fmt.Errorf("options: context size %d is too small", o.ContextSize)
+	case o.Parallel > 64:
+		return o, fmt.Errorf("options: parallel %d is above 64", o.Parallel)
+	}
+	switch strings.ToLower(o.KVCacheType) {
+	case "", "f16":
+		o.KVCacheType = ""
+	case "q8_0", "q4_0":
+		o.KVCacheType = strings.ToLower(o.KVCacheType)
+	default:
+		return o, fmt.Errorf("options: unknown KV cache type %q (want f16, q8_0 or q4_0)", o.KVCacheType)
+	}
+	return o, nil
+}
+
+// Request asks for K candidate completions of one chat.
+type Request struct {
+	Messages    []Message
+	K           int      // candidates; 0 = 1. Candidate 0 is always greedy.
+	Temperature float32  // for candidates 1..K-1
+	TopP        float32  // 0 = 1.0
+	Seed        uint32   // candidate i uses Seed+i: same seed, same output
+	MaxTokens   int      // per candidate; 0 = 512
+	Stop        []string // a candidate ends at the first stop string (not included in Text)
+	Prefill     string   // text opening the assistant turn; not included in Candidate.Text
+}
+
+// Candidate is one completion.
+type Candidate struct {
+	Text        string  `json:"text"`
+	Tokens      int     `json:"tokens"`
+	MeanLogprob float64 `json:"mean_logprob"`
+	Finish      string  `json:"finish"` // "stop", "eog", "length", "cancelled"
+}
+
+// Timing of one request.
+type Timing struct {
+	PromptTokens    int     `json:"prompt_tokens"`
+	CachedTokens    int     `json:"cached_tokens"`
+	TokensGenerated int     `json:"tokens_generated"`
+	PrefillMs       float64 `json:"prefill_ms"`
+	DecodeMs        float64 `json:"decode_ms"`
+}
+
+// Result holds the candidates in request order (candidate 0 greedy).
+type Result struct {
+	Candidates []Candidate `json:"candidates"`
+	Timing     Timing      `json:"timing"`
+}
+
+// Engine owns one model and its llama.cpp context. Sequence 0 holds the last
+// prompt (the prefix cache); sequences 1..Parallel hold candidates.
+type Engine struct {
+	mu     sync.Mutex
+	info   ModelInfo
+	opts   Options
+	model  *llama.Model
+	lctx   *llama.Context
+	batch  *llama.Batch
+	nVocab int
+	perSeq int   // KV cells each sequence owns
+	bos    []int // the BOS token when the model wants one
+	cached []int // tokens whose KV sequence 0 holds
+	closed bool
+}
+
+var backendOnce sync.Once
+
+func backendInit() { backendOnce.Do(llama.BackendInit) }
+
+// Load validates the file with Inspect, then loads it into llama.cpp.
+func Load(path string, o Options) (*Engine, error) {
+	info, err := Inspect(path)
+	if err != nil {
+		return nil, err
+	}
+	if info.Template == "" {
+		return nil, fmt.Errorf("model %s: unknown chat template (arch %s); known: %s", path, info.Arch, strings.Join(Templates, ", "))
+	}
+	o, err = o.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	backendInit()
+	model, err := llama.LoadModelFromFile(path, llama.ModelParams{NumGpuLayers: o.GPULayers, UseMmap: true, Progress: func(float32) {}})
+	if err != nil {
+		return nil, fmt.Errorf("model %s: llama.cpp could not load it", path)
+	}
+	fa := ml.FlashAttentionDisabled
+	if o.FlashAttention {
+		fa = ml.FlashAttentionEnabled
+	}
+	nSeq := o.Parallel + 1
+	lctx, err := llama.NewContextWithModel(model, llama.NewContextParams(o.ContextSize*nSeq, o.BatchSize, nSeq, o.Threads, fa, o.KVCacheType))
+	if err != nil {
+		llama.FreeModel(model)
+		return nil, fmt.Errorf("model %s: cannot create a context of %d x %d cells (kv %q, flash attention %v): %v", path, nSeq, o.ContextSize, o.KVCacheType, o.FlashAttention, err)
+	}
+	// The binding turns embeddings on for every context; generation needs only logits.
+	disableEmbeddings(lctx)
+	batch, err := llama.NewBatch(max(o.BatchSize, o.Parallel), 1, 0)
+	if err != nil {
+		freeContext(lctx)
+		llama.FreeModel(model)
+		return nil, err
+	}
+	e := &Engine{info: info, opts: o, model: model, lctx: lctx, batch: batch, nVocab: model.NumVocab(), perSeq: ctxPerSeq(lctx)}
+	// Tokenizing "" with special tokens yields exactly the BOS the model adds, if any.
+	if e.bos, err = model.Tokenize("", true, true); err != nil {
+		e.Close()
+		return nil, err
+	}
+	return e, nil
+}
+
+// Info describes the loaded model.
+func (e *Engine) Info() ModelInfo { return e.info }
+
+// Options returns the options in effect (defaults filled in).
+func (e *Engine) Options() Options { return e.opts }
+
+// Close frees the context and the model; safe to call twice.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return nil
+	}
+	e.closed = true
+	e.batch.Free()
+	freeContext(e.lctx)
+	llama.FreeModel(e.model)
+	e.cached = nil
+	return nil
+}
+
+// Tokenize returns the tokens of text as the engine feeds them (special tokens parsed).
+func (e *Engine) Tokenize(text string) ([]int, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return nil, errors.New("engine is closed")
+	}
+	return e.model.Tokenize(text, false, true)
+}
+
+// Prompt returns the exact text the engine decodes for r.
+func (e *Engine) Prompt(r Request) (string, error) {
+	p, err := RenderChat(e.info.Template, r.Messages, true)
+	return p + r.Prefill, err
+}
+
+type cand struct {
+	seq, pos, idx int
+	text          []byte
+	tokens        int
+	sumLogprob    float64
+	finish        string
+	sampler       *llama.SamplingContext
+}
+
+// Generate samples r.K candidates. The prompt is decoded once on sequence 0
+// (reusing its cached prefix), copied to one sequence per candidate, and all
+// candidates advance one token per Decode. When ctx ends, generation stops
+// within one step: the partial Result comes back with ctx's error.
+func (e *Engine) Generate(ctx context.Context, r Request) (res Result, err error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return res, errors.New("engine is closed")
+	}
+	if r.K == 0 {
+		r.K = 1
+	}
+	if r.TopP == 0 {
+		r.TopP = 1
+	}
+	if r.MaxTokens == 0 {
+		r.MaxTokens = 512
+	}
+	switch {
+	case r.K < 0 || r.K > e.opts.Parallel:
+		return res, fmt.Errorf("k=%d is outside 1..%d (the engine's Parallel)", r.K, e.opts.Parallel)
+	case r.Temperature < 0 || math.IsNaN(float64(r.Temperature)):
+		return res, fmt.Errorf("temperature %v is negative", r.Temperature)
+	case r.TopP < 0 || r.TopP > 1:
+		return res, fmt.Errorf("top_p %v is outside (0, 1]", r.TopP)
+	case r.MaxTokens < 0:
+		return res, fmt.Errorf("max tokens %d is negative", r.MaxTokens)
+	case len(r.Messages) == 0:
+		return res, errors.New("no messages")
+	}
+	for _, s := range r.Stop {
+		if s == "" {
+			return res, errors.New("empty stop string")
+		}
+	}
+	prompt, err := e.Prompt(r)
+	if err != nil {
+		return res, err
+	}
+	toks, err := e.model.Tokenize(prompt, false, true)
+	if err != nil {
+		return res, err
+	}
+	if len(e.bos) > 0 && (len(toks) == 0 || toks[0] != e.bos[0]) {
+		toks = append(append([]int{}, e.bos...), toks...)
+	}
+	if len(toks) == 0 {
+		return res, errors.New("empty prompt")
+	}
+	if len(toks)+1 > e.perSeq {
+		return res, fmt.Errorf("prompt has %d tokens; the context holds %d per sequence", len(toks), e.perSeq)
+	}
+	res.Timing.PromptTokens = len(toks)
+
+	t0 := time.Now()
+	for s := 1; s <= e.opts.Parallel; s++ {
+		e.lctx.KvCacheSeqRm(s, -1, -1)
+	}
+	lastIdx, err := e.prefill(ctx, toks, &res.Timing)
+	res.Timing.PrefillMs = msSince(t0)
+	if err != nil {
+		return res, err
+	}
+
+	t1 := time.Now()
+	defer func() { res.Timing.DecodeMs = msSince(t1) }()
+	cands := make([]*cand, r.K)
+	for i := range cands {
+		c := &cand{seq: i + 1, pos: len(toks), idx: lastIdx}
+		e.lctx.KvCacheSeqCp(0, c.seq, -1, -1) // full range only: a partial copy aborts llama.cpp
+		if i > 0 && r.Temperature > 0 {
+			c.sampler, err = llama.NewSamplingContext(e.model, llama.SamplingParams{
+				TopP: r.TopP, TypicalP: 1, Temp: r.Temperature, PenaltyRepeat: 1, Seed: r.Seed + uint32(i),
+			})
+			if err != nil {
+				return res, err
+			}
+		}
+		cands[i] = c
+	}
+	defer func() {
+		for _, c := range cands {
+			e.lctx.KvCacheSeqRm(c.seq, -1, -1)
+		}
+	}()
+	maxStop := 0
+	for _, s := range r.Stop {
+		maxStop = max(maxStop, len(s))
+	}
+	for {
+		e.batch.Clear()
+		for _, c := range cands {
+			if c.finish != "" {
+				continue
+			}
+			logits := logitsView(e.lctx, c.idx, e.nVocab)
+			if logits == nil {
+				e.reset()
+				return res, errors.New("llama.cpp returned no logits")
+			}
+			var tok int
+			if c.sampler != nil {
+				tok = c.sampler.Sample(e.lctx, c.idx)
+				c.sampler.Accept(tok, false)
+			} else {
+				tok = argmax(logits)
+			}
+			c.sumLogprob += logSoftmaxAt(logits, tok)
+			c.tokens++
+			res.Timing.TokensGenerated++
+			if e.model.TokenIsEog(tok) {
+				c.finish = "eog"
+				continue
+			}
+			from := max(0, len(c.text)-maxStop+1) // a stop may straddle the new piece
+			c.text = append(c.text, e.model.TokenToPiece(tok)...)
+			if cut := firstStop(c.text, from, r.Stop); cut >= 0 {
+				c.text, c.finish = c.text[:cut], "stop"
+				continue
+			}
+			if c.tokens >= r.MaxTokens || c.pos+1 >= e.perSeq {
+				c.finish = "length"
+				continue
+			}
+			c.idx = e.batch.NumTokens()
+			e.batch.Add(tok, nil, c.pos, true, c.seq)
+			c.pos++
+		}
+		if e.batch.NumTokens() == 0 {
+			break
+		}
+		if ctx.Err() != nil {
+			for _, c := range cands {
+				if c.finish == "" {
+					c.finish = "cancelled"
+				}
+			}
+			res.Candidates = collect(cands)
+			return res, ctx.Err()
+		}
+		if err = e.lctx.Decode(e.batch); err != nil {
+			e.reset()
+			return res, fmt.Errorf("decode: %w", err)
+		}
+	}
+	res.Candidates = collect(cands)
+	return res, nil
+}
+
+// prefill makes sequence 0 hold toks, decoding only what differs from the
+// cached prompt, and returns the batch index of the last token's logits.
+func (e *Engine) prefill(ctx context.Context, toks []int, t *Timing) (int, error) {
+	n := 0
+	for n < len(e.cached) && n < len(toks) && e.cached[n] == toks[n] {
+		n++
+	}
+	if n == len(toks) {
+		n-- // the last prompt token is decoded again: its logits are needed
+	}
+	if !e.lctx.KvCacheSeqRm(0, n, -1) {
+		e.lctx.KvCacheSeqRm(0, -1, -1)
+		n = 0
+	}
+	e.cached = e.cached[:n]
+	t.CachedTokens = n
+	last := 0
+	for start := n; start < len(toks); start += e.opts.BatchSize {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		end := min(start+e.opts.BatchSize, len(toks))
+		e.batch.Clear()
+		for i := start; i < end; i++ {
+			e.batch.Add(toks[i], nil, i, i == len(toks)-1, 0)
+		}
+		if err := e.lctx.Decode(e.batch); err != nil {
+			e.reset()
+			return 0, fmt.Errorf("prompt decode: %w", err)
+		}
+		e.cached = append(e.cached, toks[start:end]...)
+		last = end - start - 1
+	}
+	return last, nil
+}
+
+// reset empties the whole KV cache after a failed decode, whose state is unknown.
+func (e *Engine) reset() {
+	e.lctx.KvCacheClear()
+	e.cached = nil
+}
+
+func collect(cands []*cand) []Candidate {
+	out := make([]Candidate, len(cands))
+	for i, c := range cands {
+		out[i] = Candidate{Text: string(c.text), Tokens: c.tokens, Finish: c.finish}
+		if c.tokens > 0 {
+			out[i].MeanLogprob = c.sumLogprob / float64(c.tokens)
+		}
+	}
+	return out
+}
+
+// firstStop returns where the earliest stop string starting at or after from
+// begins in text, or -1.
+func firstStop(text []byte, from int, stops []string) int {
+	best := -1
+	if from >= len(text) {
+		return -1
+	}
+	s := string(text[from:])
+	for _, st := range stops {
+		if i := strings.Index(s, st); i >= 0 && (best < 0 || from+i < best) {
+			best = from + i
+		}
+	}
+	return best
+}
+
+func argmax(x []float32) int {
+	best := 0
+	for i, v := range x {
+		if v > x[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+// logSoftmaxAt is log(softmax(x)[i]), computed stably.
+func logSoftmaxAt(x []float32, i int) float64 {
+	m := x[argmax(x)]
+	var sum float64
+	for _, v := range x {
+		sum += math.Exp(float64(v - m))
+	}
+	return float64(x[i]-m) - math.Log(sum)
+}
+
+func msSince(t time.Time) float64 { return float64(time.Since(t).Microseconds()) / 1000 }
+
+// SetVerbose shows (true) or hides (false) llama.cpp's INFO logs. The binding
+// prints them through slog's default logger, so this sets that logger's level.
+func SetVerbose(v bool) {
+	if v {
+		slog.SetLogLoggerLevel(slog.LevelInfo)
+	} else {
+		slog.SetLogLoggerLevel(slog.LevelWarn)
+	}
+}

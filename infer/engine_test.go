@@ -1,0 +1,248 @@
+package infer
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+func loadTiny(t *testing.T, o Options) *Engine {
+	t.Helper()
+	if o.Threads == 0 {
+		o.Threads = 2
+	}
+	if o.ContextSize == 0 {
+		o.ContextSize = 512
+	}
+	if o.Parallel == 0 {
+		o.Parallel = 4
+	}
+	e, err := Load(tinyModel(t), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return e
+}
+
+func ask(q string) []Message { return []Message{{"system", "You write Polars code."}, {"user", q}} }
+
+func gen(t *testing.T, e *Engine, r Request) Result {
+	t.Helper()
+	res, err := e.Generate(context.Background(), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Candidates) != max(r.K, 1) {
+		t.Fatalf("got %d candidates, want %d", len(res.Candidates), max(r.K, 1))
+	}
+	return res
+}
+
+func TestGreedyDeterministic(t *testing.T) {
+	e := loadTiny(t, Options{})
+	r := Request{Messages: ask("count rows"), MaxTokens: 24}
+	a := gen(t, e, r)
+	gen(t, e, Request{Messages: ask("something else entirely"), MaxTokens: 8})
+	b := gen(t, e, r)
+	if !sameCandidate(a.Candidates[0], b.Candidates[0]) {
+		t.Errorf("greedy differs:\n%+v\n%+v", a.Candidates[0], b.Candidates[0])
+	}
+	c := a.Candidates[0]
+	if c.Tokens == 0 || c.MeanLogprob >= 0 || math.IsNaN(c.MeanLogprob) {
+		t.Errorf("candidate %+v: want tokens > 0 and a negative mean log-prob", c)
+	}
+	if c.Finish == "length" && c.Tokens != 24 {
+		t.Errorf("finish length after %d tokens, max 24", c.Tokens)
+	}
+	// A fresh engine (no prefix cache) gives the same greedy text.
+	f := gen(t, loadTiny(t, Options{}), r)
+	if f.Candidates[0].Text != c.Text {
+		t.Errorf("fresh engine greedy %q, cached engine %q", f.Candidates[0].Text, c.Text)
+	}
+}
+
+func TestSamplesDistinctAndSeeded(t *testing.T) {
+	e := loadTiny(t, Options{})
+	r := Request{Messages: ask("mean price"), K: 4, Temperature: 1.0, Seed: 7, MaxTokens: 16}
+	a := gen(t, e, r)
+	texts := map[string]bool{}
+	for _, c := range a.Candidates {
+		texts[c.Text] = true
+	}
+	if len(texts) < 3 {
+		t.Errorf("want at least 3 distinct candidates of 4 at temperature 1, got %d: %+v", len(texts), a.Candidates)
+	}
+	greedy := gen(t, e, Request{Messages: r.Messages, MaxTokens: 16})
+	if !sameCandidate(a.Candidates[0], greedy.Candidates[0]) {
+		t.Errorf("candidate 0 is not greedy: %+v vs %+v", a.Candidates[0], greedy.Candidates[0])
+	}
+	b := gen(t, e, r)
+	for i := range a.Candidates {
+		if !sameCandidate(a.Candidates[i], b.Candidates[i]) {
+			t.Errorf("same seed, candidate %d differs: %q vs %q", i, a.Candidates[i].Text, b.Candidates[i].Text)
+		}
+	}
+	r.Seed = 8
+	c := gen(t, e, r)
+	if c.Candidates[1].Text == a.Candidates[1].Text && c.Candidates[2].Text == a.Candidates[2].Text {
+		t.Error("another seed gave the same samples")
+	}
+	// Candidate i uses Seed+i: seed 8's candidate 1 is seed 7's candidate 2.
+	if c.Candidates[1].Text != a.Candidates[2].Text {
+		t.Errorf("seed 8 candidate 1 %q != seed 7 candidate 2 %q", c.Candidates[1].Text, a.Candidates[2].Text)
+	}
+}
+
+func TestPrefixCache(t *testing.T) {
+	e := loadTiny(t, Options{})
+	head := strings.Repeat("Rules: return a DataFrame named result. ", 4)
+	a := gen(t, e, Request{Messages: ask(head + "first"), MaxTokens: 4})
+	if a.Timing.CachedTokens != 0 || a.Timing.PromptTokens == 0 {
+		t.Errorf("first call timing %+v", a.Timing)
+	}
+	b := gen(t, e, Request{Messages: ask(head + "second"), MaxTokens: 4})
+	if b.Timing.CachedTokens < len(head) || b.Timing.CachedTokens >= b.Timing.PromptTokens {
+		t.Errorf("second call cached %d of %d tokens, want at least the %d-byte head", b.Timing.CachedTokens, b.Timing.PromptTokens, len(head))
+	}
+	same := gen(t, e, Request{Messages: ask(head + "second"), MaxTokens: 4})
+	if same.Timing.CachedTokens != same.Timing.PromptTokens-1 || !sameCandidate(same.Candidates[0], b.Candidates[0]) {
+		t.Errorf("identical prompt: cached %d of %d; %+v vs %+v", same.Timing.CachedTokens, same.Timing.PromptTokens, same.Candidates[0], b.Candidates[0])
+	}
+}
+
+func TestStopStringsAndPrefill(t *testing.T) {
+	e := loadTiny(t, Options{})
+	r := Request{Messages: ask("filter"), MaxTokens: 40}
+	full := gen(t, e, r).Candidates[0].Text
+	if len(full) < 12 {
+		t.Skipf("greedy text too short to cut: %q", full)
+	}
+	stop := full[6:9]
+	r.Stop = []string{"never-appears", stop}
+	got := gen(t, e, r).Candidates[0]
+	want := full[:strings.Index(full, stop)]
+	if got.Text != want || got.Finish != "stop" {
+		t.Errorf("with stop %q: got %q (%s), want %q", stop, got.Text, got.Finish, want)
+	}
+	// The prefill is part of the prompt, not of the text: greedy text after
+	// prefill P equals the no-prefill text with P removed when P is its start.
+	p := Request{Messages: ask("filter"), MaxTokens: 40, Prefill: full[:4]}
+	pr := gen(t, e, p).Candidates[0]
+	if strings.HasPrefix(pr.Text, full[:4]) && !strings.HasPrefix(full[4:], pr.Text[:min(len(pr.Text), 2)]) {
+		t.Errorf("prefill text repeated in output: %q", pr.Text)
+	}
+	if prompt, _ := e.Prompt(p); !strings.HasSuffix(prompt, "<|im_start|>assistant\n"+full[:4]) {
+		t.Errorf("prompt does not end with the prefill: %q", prompt)
+	}
+}
+
+// stepCtx reports cancellation after Err has been asked n times.
+type stepCtx struct {
+	context.Context
+	left atomic.Int32
+}
+
+func (c *stepCtx) Err() error {
+	if c.left.Add(-1) < 0 {
+		return context.Canceled
+	}
+	return nil
+}
+
+func TestCancelThenReuse(t *testing.T) {
+	e := loadTiny(t, Options{})
+	r := Request{Messages: ask("group by"), K: 3, Temperature: 0.8, MaxTokens: 64}
+	ctx := &stepCtx{Context: context.Background()}
+	ctx.left.Store(4) // one prefill chunk, then three decode steps
+	res, err := e.Generate(ctx, r)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	cancelled := 0
+	for _, c := range res.Candidates {
+		if c.Finish == "cancelled" {
+			cancelled++
+			if c.Tokens != 4 {
+				t.Errorf("cancelled candidate has %d tokens, want 4 (stop within one step)", c.Tokens)
+			}
+		}
+	}
+	if cancelled == 0 {
+		t.Errorf("no candidate cancelled: %+v", res.Candidates)
+	}
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := e.Generate(done, r); !errors.Is(err, context.Canceled) {
+		t.Errorf("pre-cancelled context: err = %v", err)
+	}
+	a := gen(t, e, r)
+	b := gen(t, loadTiny(t, Options{}), r)
+	for i := range a.Candidates {
+		if a.Candidates[i].Text != b.Candidates[i].Text {
+			t.Errorf("after cancel, candidate %d %q differs from a fresh engine's %q", i, a.Candidates[i].Text, b.Candidates[i].Text)
+		}
+	}
+}
+
+func TestRequestErrors(t *testing.T) {
+	e := loadTiny(t, Options{ContextSize: 64, Parallel: 2})
+	bad := map[string]Request{
+		"k above parallel": {Messages: ask("x"), K: 3},
+		"negative temp":    {Messages: ask("x"), Temperature: -1},
+		"top_p above 1":    {Messages: ask("x"), TopP: 2},
+		"no messages":      {},
+		"bad role":         {Messages: []Message{{"robot", "x"}}},
+		"empty stop":       {Messages: ask("x"), Stop: []string{""}},
+		"prompt too long":  {Messages: ask(strings.Repeat("long ", 100))},
+	}
+	for name, r := range bad {
+		if _, err := e.Generate(context.Background(), r); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	res := gen(t, e, Request{Messages: []Message{{"user", "x"}}, MaxTokens: 1000})
+	if c := res.Candidates[0]; c.Finish != "eog" && c.Finish != "length" {
+		t.Errorf("long generation in a small context: %+v", c)
+	}
+	if _, err := Load(tinyModel(t), Options{KVCacheType: "q2"}); err == nil {
+		t.Error("unknown KV cache type accepted")
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	if _, err := e.Generate(context.Background(), Request{Messages: ask("x")}); err == nil {
+		t.Error("Generate after Close succeeded")
+	}
+}
+
+func TestSmolLM(t *testing.T) {
+	e, err := Load(smolModel(t), Options{Threads: 2, ContextSize: 512, Parallel: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if e.Info().Template != "smollm" {
+		t.Errorf("template %q", e.Info().Template)
+	}
+	r := Request{Messages: []Message{{"user", "What is the capital of France? Answer in one word."}}, K: 2, Temperature: 0.7, Seed: 1, MaxTokens: 12}
+	a := gen(t, e, r)
+	b := gen(t, e, r)
+	if !strings.Contains(a.Candidates[0].Text, "Paris") {
+		t.Errorf("greedy answer %q does not name Paris", a.Candidates[0].Text)
+	}
+	for i := range a.Candidates {
+		if !sameCandidate(a.Candidates[i], b.Candidates[i]) {
+			t.Errorf("candidate %d not reproducible: %+v vs %+v", i, a.Candidates[i], b.Candidates[i])
+		}
+	}
+	if b.Timing.CachedTokens != b.Timing.PromptTokens-1 {
+		t.Errorf("repeat prompt cached %d of %d", b.Timing.CachedTokens, b.Timing.PromptTokens)
+	}
+}

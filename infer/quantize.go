@@ -1,0 +1,33 @@
+package infer
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+)
+
+// quantTypes maps Quantize's type names to enum llama_ftype.
+var quantTypes = map[string]int{"q4_k_m": 15, "q8_0": 7}
+
+// Quantize writes in, requantised to typ ("q4_k_m" or "q8_0"), to out.
+func Quantize(in, out, typ string) error {
+	ftype, ok := quantTypes[typ]
+	if !ok {
+		return fmt.Errorf("quantize: unknown type %q (want q4_k_m or q8_0)", typ)
+	}
+	if _, err := Inspect(in); err != nil {
+		return fmt.Errorf("quantize: %w", err)
+	}
+	if in == out {
+		return fmt.Errorf("quantize: input and output are the same file")
+	}
+	backendInit()
+	if rc := quantizeFile(in, out, ftype, runtime.NumCPU()); rc != 0 {
+		os.Remove(out)
+		return fmt.Errorf("quantize: llama.cpp failed on %s (code %d)", in, rc)
+	}
+	if _, err := Inspect(out); err != nil {
+		return fmt.Errorf("quantize: the output does not validate: %w", err)
+	}
+	return nil
+}

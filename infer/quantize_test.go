@@ -1,0 +1,37 @@
+package infer
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+)
+
+func TestQuantizeQ8(t *testing.T) {
+	in := tinyModel(t)
+	out := filepath.Join(t.TempDir(), "tiny-q8.gguf")
+	if err := Quantize(in, out, "q8_0"); err != nil {
+		t.Fatal(err)
+	}
+	info, err := Inspect(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig, _ := Inspect(in)
+	if info.Quant != "Q8_0" || info.Params != orig.Params || info.SizeBytes >= orig.SizeBytes {
+		t.Errorf("quantized %+v from %+v", info, orig)
+	}
+	e, err := Load(out, Options{Threads: 2, ContextSize: 256, Parallel: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if _, err := e.Generate(context.Background(), Request{Messages: ask("x"), MaxTokens: 4}); err != nil {
+		t.Fatal(err)
+	}
+	if err := Quantize(in, out, "q3_x"); err == nil {
+		t.Error("unknown type accepted")
+	}
+	if err := Quantize(filepath.Join(t.TempDir(), "missing.gguf"), out, "q8_0"); err == nil {
+		t.Error("missing input accepted")
+	}
+}

@@ -1,0 +1,167 @@
+// Package reports turns run records (runs/<id>/) into Markdown reports with
+// PNG plots, compares two runs with an exact McNemar test, and charts the
+// history of all runs.
+package reports
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"gonum.org/v1/gonum/stat/distuv"
+
+	"polarsbench/harness/score"
+)
+
+// DefaultAlpha is the significance level below which a change is called better.
+const DefaultAlpha = 0.1
+
+// Run is one run folder read back.
+type Run struct {
+	Dir     string
+	Results score.Results
+	Samples []score.Sample
+}
+
+// LoadRun reads results.json and samples.jsonl of dir.
+func LoadRun(dir string) (Run, error) {
+	res, err := score.LoadResults(dir)
+	if err != nil {
+		return Run{}, err
+	}
+	samples, err := score.LoadSamples(dir)
+	if err != nil {
+		return Run{}, err
+	}
+	return Run{Dir: dir, Results: res, Samples: samples}, nil
+}
+
+// McNemarExact is the exact two-sided McNemar test: a binomial test of the
+// discordant pairs b and c against p = 0.5. It returns 1 when there are none.
+func McNemarExact(b, c int) float64 {
+	n := b + c
+	if b < 0 || c < 0 || n == 0 {
+		return 1
+	}
+	k := min(b, c)
+	p := 2 * distuv.Binomial{N: float64(n), P: 0.5}.CDF(float64(k))
+	return math.Min(1, p)
+}
+
+// Flip is a question whose outcome differs between two runs.
+type Flip struct {
+	ID       string `json:"id"`
+	Category string `json:"category"`
+	KindA    string `json:"kind_a"`
+	KindB    string `json:"kind_b"`
+}
+
+// Comparison of run B against run A on the questions both scored.
+type Comparison struct {
+	A, B      string // run ids
+	Paired    int
+	BothRight int
+	BothWrong int
+	// RightOnlyInA (McNemar's b) and RightOnlyInB (c) are the discordant pairs.
+	RightOnlyInA int
+	RightOnlyInB int
+	P            float64
+	// Accuracy over the paired questions; scores are each run's whole Final Score.
+	AccuracyA, AccuracyB float64
+	ScoreA, ScoreB       float64
+	Fixed                []Flip // wrong in A, right in B
+	Broken               []Flip // right in A, wrong in B
+	Unpaired             int    // questions scored in only one of the runs
+}
+
+// Compare pairs the two runs' samples by question id.
+func Compare(a, b Run) Comparison {
+	c := Comparison{A: a.Results.ID, B: b.Results.ID, ScoreA: a.Results.Score, ScoreB: b.Results.Score}
+	inB := map[string]score.Sample{}
+	for _, s := range b.Samples {
+		inB[s.ID] = s
+	}
+	rightA, rightB := 0, 0
+	for _, sa := range a.Samples {
+		sb, ok := inB[sa.ID]
+		if !ok {
+			c.Unpaired++
+			continue
+		}
+		delete(inB, sa.ID)
+		c.Paired++
+		f := Flip{ID: sa.ID, Category: sa.Category, KindA: sa.Kind(), KindB: sb.Kind()}
+		switch {
+		case sa.Correct && sb.Correct:
+			c.BothRight++
+		case !sa.Correct && !sb.Correct:
+			c.BothWrong++
+		case sa.Correct:
+			c.RightOnlyInA++
+			c.Broken = append(c.Broken, f)
+		default:
+			c.RightOnlyInB++
+			c.Fixed = append(c.Fixed, f)
+		}
+		if sa.Correct {
+			rightA++
+		}
+		if sb.Correct {
+			rightB++
+		}
+	}
+	c.Unpaired += len(inB)
+	if c.Paired > 0 {
+		c.AccuracyA = float64(rightA) / float64(c.Paired)
+		c.AccuracyB = float64(rightB) / float64(c.Paired)
+	}
+	c.P = McNemarExact(c.RightOnlyInA, c.RightOnlyInB)
+	return c
+}
+
+// Better reports whether B answers significantly more questions right than A.
+func (c Comparison) Better(alpha float64) bool { return c.RightOnlyInB > c.RightOnlyInA && c.P < alpha }
+
+// Worse reports whether B answers significantly fewer questions right than A.
+func (c Comparison) Worse(alpha float64) bool { return c.RightOnlyInA > c.RightOnlyInB && c.P < alpha }
+
+// Verdict is one word for the comparison at alpha.
+func (c Comparison) Verdict(alpha float64) string {
+	switch {
+	case c.Better(alpha):
+		return "better"
+	case c.Worse(alpha):
+		return "worse"
+	}
+	return "no significant difference"
+}
+
+// History reads every run folder under dir that holds a results.json, oldest first.
+func History(dir string) ([]Run, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("history: %w", err)
+	}
+	var runs []Run
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		d := filepath.Join(dir, e.Name())
+		if _, err := os.Stat(filepath.Join(d, score.ResultsFile)); err != nil {
+			continue
+		}
+		res, err := score.LoadResults(d)
+		if err != nil {
+			return nil, err
+		}
+		runs = append(runs, Run{Dir: d, Results: res})
+	}
+	if len(runs) == 0 {
+		return nil, fmt.Errorf("history: no run folders with %s under %s", score.ResultsFile, dir)
+	}
+	sort.SliceStable(runs, func(i, j int) bool { return runs[i].Results.Started.Before(runs[j].Results.Started) })
+	return runs, nil
+}
