@@ -122,7 +122,7 @@ func backendInit() { backendOnce.Do(llama.BackendInit) }
 
 // Load validates the file with Inspect, then loads it into llama.cpp.
 func Load(path string, o Options) (*Engine, error) {
-	info, err := Inspect(path)
+	info, sh, err := inspect(path)
 	if err != nil {
 		return nil, err
 	}
@@ -132,6 +132,11 @@ func Load(path string, o Options) (*Engine, error) {
 	o, err = o.withDefaults()
 	if err != nil {
 		return nil, err
+	}
+	// ggml asserts (aborting the process) when a quantised cache row is not a whole
+	// number of 32-value blocks.
+	if o.KVCacheType != "" && (sh.headDimK%32 != 0 || sh.headDimV%32 != 0) {
+		return nil, fmt.Errorf("model %s: KV cache type %s needs head sizes divisible by 32 (have %d, %d)", path, o.KVCacheType, sh.headDimK, sh.headDimV)
 	}
 	backendInit()
 	model, err := llama.LoadModelFromFile(path, llama.ModelParams{NumGpuLayers: o.GPULayers, UseMmap: true, Progress: func(float32) {}})

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"math"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"polarsbench/infer/ggufwrite"
 )
 
 func loadTiny(t *testing.T, o Options) *Engine {
@@ -52,6 +55,9 @@ func TestGreedyDeterministic(t *testing.T) {
 		t.Errorf("greedy differs:\n%+v\n%+v", a.Candidates[0], b.Candidates[0])
 	}
 	c := a.Candidates[0]
+	if tm := a.Timing; tm.PrefillMs <= 0 || tm.DecodeMs <= 0 || tm.TokensGenerated != c.Tokens || tm.PromptTokens == 0 {
+		t.Errorf("timing %+v for candidate %+v", tm, c)
+	}
 	if c.Tokens == 0 || c.MeanLogprob >= 0 || math.IsNaN(c.MeanLogprob) {
 		t.Errorf("candidate %+v: want tokens > 0 and a negative mean log-prob", c)
 	}
@@ -244,5 +250,62 @@ func TestSmolLM(t *testing.T) {
 	}
 	if b.Timing.CachedTokens != b.Timing.PromptTokens-1 {
 		t.Errorf("repeat prompt cached %d of %d", b.Timing.CachedTokens, b.Timing.PromptTokens)
+	}
+}
+
+func TestConcurrentCallers(t *testing.T) {
+	e := loadTiny(t, Options{Threads: 1})
+	r := Request{Messages: ask("join tables"), MaxTokens: 12}
+	want := gen(t, e, r).Candidates[0].Text
+	errs := make(chan error, 3)
+	texts := make(chan string, 3)
+	for i := 0; i < 3; i++ {
+		go func() {
+			res, err := e.Generate(context.Background(), r)
+			errs <- err
+			if err == nil {
+				texts <- res.Candidates[0].Text
+			}
+		}()
+	}
+	for i := 0; i < 3; i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+		if got := <-texts; got != want {
+			t.Errorf("concurrent greedy %q, want %q", got, want)
+		}
+	}
+}
+
+func TestQuantizedKVCache(t *testing.T) {
+	// The default tiny model has 16-wide heads: a quantised cache would abort ggml.
+	if e, err := Load(tinyModel(t), Options{Threads: 1, ContextSize: 256, Parallel: 1, KVCacheType: "q8_0", FlashAttention: true}); err == nil {
+		e.Close()
+		t.Fatal("q8_0 cache with 16-wide heads accepted")
+	}
+	wide := ggufwrite.DefaultTiny
+	wide.Heads, wide.KVHeads = 2, 1
+	p := filepath.Join(t.TempDir(), "wide.gguf")
+	if err := ggufwrite.WriteTiny(p, wide); err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range []Options{
+		{KVCacheType: "q8_0", FlashAttention: true},
+		{KVCacheType: "q4_0", FlashAttention: true},
+		{KVCacheType: "q8_0"}, // llama.cpp may refuse a quantised V cache without flash attention: error or work, never abort
+	} {
+		o.Threads, o.ContextSize, o.Parallel = 1, 256, 2
+		e, err := Load(p, o)
+		if err != nil {
+			if o.FlashAttention {
+				t.Errorf("%+v: %v", o, err)
+			}
+			continue
+		}
+		if _, err := e.Generate(context.Background(), Request{Messages: ask("x"), K: 2, Temperature: 0.5, MaxTokens: 4}); err != nil {
+			t.Errorf("%+v: %v", o, err)
+		}
+		e.Close()
 	}
 }

@@ -204,22 +204,54 @@ func asInt(v any) (int64, bool) {
 // inside the file) and describes it. It never calls llama.cpp, which aborts the
 // process on many malformed files.
 func Inspect(path string) (ModelInfo, error) {
+	info, _, err := inspect(path)
+	return info, err
+}
+
+// shape holds what Load checks before llama.cpp sees the file.
+type shape struct {
+	headDimK, headDimV int64 // 0 when unknown
+}
+
+func inspect(path string) (ModelInfo, shape, error) {
+	var sh shape
+	info, meta, err := readGGUF(path)
+	if err != nil {
+		return info, sh, err
+	}
+	a := info.Arch
+	if e, ok := asInt(meta[a+".embedding_length"]); ok {
+		if h, ok := asInt(meta[a+".attention.head_count"]); ok && h > 0 {
+			sh.headDimK, sh.headDimV = e/h, e/h
+		}
+	}
+	if k, ok := asInt(meta[a+".attention.key_length"]); ok {
+		sh.headDimK = k
+	}
+	if v, ok := asInt(meta[a+".attention.value_length"]); ok {
+		sh.headDimV = v
+	}
+	return info, sh, nil
+}
+
+func readGGUF(path string) (ModelInfo, map[string]any, error) {
 	info := ModelInfo{Path: path}
+	var meta map[string]any
 	f, err := os.Open(path)
 	if err != nil {
-		return info, fmt.Errorf("model %s: %w", path, err)
+		return info, nil, fmt.Errorf("model %s: %w", path, err)
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return info, fmt.Errorf("model %s: %w", path, err)
+		return info, nil, fmt.Errorf("model %s: %w", path, err)
 	}
 	if st.IsDir() {
-		return info, fmt.Errorf("model %s: is a directory", path)
+		return info, nil, fmt.Errorf("model %s: is a directory", path)
 	}
 	info.SizeBytes = st.Size()
-	bad := func(format string, a ...any) (ModelInfo, error) {
-		return info, fmt.Errorf("model %s: not a valid GGUF file: %s", path, fmt.Sprintf(format, a...))
+	bad := func(format string, a ...any) (ModelInfo, map[string]any, error) {
+		return info, nil, fmt.Errorf("model %s: not a valid GGUF file: %s", path, fmt.Sprintf(format, a...))
 	}
 	g := &ggufReader{r: bufio.NewReaderSize(f, 1<<16), size: st.Size()}
 	magic := g.read(4)
@@ -238,7 +270,7 @@ func Inspect(path string) (ModelInfo, error) {
 	if nTensors > uint64(g.size)/8 || nKV > uint64(g.size)/8 {
 		return bad("%d tensors and %d metadata keys cannot fit in %d bytes", nTensors, nKV, g.size)
 	}
-	meta := map[string]any{}
+	meta = map[string]any{}
 	for i := uint64(0); i < nKV && g.err == nil; i++ {
 		key := g.str()
 		typ := g.u32()
@@ -339,5 +371,5 @@ func Inspect(path string) (ModelInfo, error) {
 	}
 	tmpl, _ := meta["tokenizer.chat_template"].(string)
 	info.Template = DetectTemplate(tmpl, info.Arch)
-	return info, nil
+	return info, meta, nil
 }

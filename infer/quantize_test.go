@@ -28,6 +28,14 @@ func TestQuantizeQ8(t *testing.T) {
 	if _, err := e.Generate(context.Background(), Request{Messages: ask("x"), MaxTokens: 4}); err != nil {
 		t.Fatal(err)
 	}
+	// K-quants need 256-wide rows; llama.cpp falls back per tensor on the tiny model.
+	outK := filepath.Join(t.TempDir(), "tiny-q4km.gguf")
+	if err := Quantize(in, outK, "q4_k_m"); err != nil {
+		t.Fatal(err)
+	}
+	if info, err := Inspect(outK); err != nil || info.Quant != "Q4_K_M" {
+		t.Errorf("q4_k_m output %+v (%v)", info, err)
+	}
 	if err := Quantize(in, out, "q3_x"); err == nil {
 		t.Error("unknown type accepted")
 	}

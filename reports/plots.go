@@ -25,8 +25,7 @@ func barPlot(title, ylabel string, names []string, values []float64) (*plot.Plot
 	bars.Color = plotutil.Color(0)
 	p.Add(bars)
 	p.NominalX(names...)
-	p.Y.Min = 0
-	p.Y.Max *= 1.05
+	zeroBased(p)
 	return p, nil
 }
 
@@ -54,8 +53,7 @@ func stackedPlot(title, ylabel string, groups []string, series []string, values 
 	p.Legend.Top = true
 	p.NominalX(groups...)
 	p.X.Max = float64(len(groups)) + 0.3
-	p.Y.Min = 0
-	p.Y.Max *= 1.05
+	zeroBased(p)
 	return p, nil
 }
 
@@ -89,7 +87,7 @@ func linePlot(title, ylabel string, ys []float64, names []string) (*plot.Plot, e
 	}
 	p.Add(line, dots)
 	p.NominalX(names...)
-	p.Y.Min = 0
+	zeroBased(p)
 	return p, nil
 }
 
@@ -122,4 +120,14 @@ func saveColumn(plots []*plot.Plot, path string) error {
 		return fmt.Errorf("plot %s: %w", path, err)
 	}
 	return f.Close()
+}
+
+// zeroBased starts the Y axis at 0 with a little headroom; all-zero data
+// (a run with nothing right) still gets a 0..1 axis instead of -1..1.
+func zeroBased(p *plot.Plot) {
+	p.Y.Min = 0
+	p.Y.Max *= 1.05
+	if p.Y.Max <= 0 {
+		p.Y.Max = 1
+	}
 }

@@ -37,7 +37,15 @@ func Write(run Run) (string, error) {
 	}
 	fmt.Fprintf(&b, "- source: git %s%s\n", short(res.Git.Commit, 12), dirty)
 	fmt.Fprintf(&b, "- machine: %s, %d cores, %.0f MB RAM, GPU: %s\n", res.Machine.CPU, res.Machine.Cores, res.Machine.RAMMB, orDash(res.Machine.GPU))
-	fmt.Fprintf(&b, "- bench: %s (k=%d)\n\n", res.Config.Bench, res.Config.K)
+	k := "server default"
+	if res.Config.K > 0 {
+		k = fmt.Sprint(res.Config.K)
+	}
+	fmt.Fprintf(&b, "- bench: %s, k: %s", res.Config.Bench, k)
+	if len(res.Config.ServeArgs) > 0 {
+		fmt.Fprintf(&b, ", server flags: `%s`", strings.Join(res.Config.ServeArgs, " "))
+	}
+	b.WriteString("\n\n")
 
 	secs := make([]float64, len(run.Samples))
 	for i, s := range run.Samples {

@@ -32,6 +32,7 @@ type benchInferOptions struct {
 	Threads   int
 	GPULayers int
 	MaxTokens int
+	CtxSize   int
 	JSON      bool
 	Verbose   bool
 }
@@ -56,8 +57,8 @@ func newCmdBenchInfer() *cobra.Command {
 		Short: "Prompt and decode speed (K=1,4,8) and the cost of a cached prompt head",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			if o.Threads < 0 || o.MaxTokens < 1 {
-				return usageError("--threads must be >= 0 and --max-tokens >= 1")
+			if o.Threads < 0 || o.MaxTokens < 1 || o.CtxSize < 16 {
+				return usageError("--threads must be >= 0, --max-tokens >= 1 and --ctx >= 16")
 			}
 			if o.Model == "" {
 				o.Model = repo.DefaultModel()
@@ -86,6 +87,7 @@ func newCmdBenchInfer() *cobra.Command {
 	f.IntVar(&o.Threads, "threads", 0, "CPU threads (0 = all cores)")
 	f.IntVar(&o.GPULayers, "gpu-layers", 0, "layers on the GPU (-1 = all)")
 	f.IntVar(&o.MaxTokens, "max-tokens", 48, "tokens per candidate in the decode runs")
+	f.IntVar(&o.CtxSize, "ctx", 1024, "KV cells per sequence (9 sequences: the prompt and K=8)")
 	f.BoolVar(&o.JSON, "json", false, "print the figures as JSON")
 	f.BoolVarP(&o.Verbose, "verbose", "v", false, "show llama.cpp's log")
 	return c
@@ -103,7 +105,7 @@ func benchHead(variant int) string {
 
 func runBenchInfer(ctx context.Context, o *benchInferOptions) (BenchInfer, error) {
 	b := BenchInfer{Model: o.Model, Threads: o.Threads, Decode: map[int]float64{}}
-	eng, err := infer.Load(o.Model, infer.Options{Threads: o.Threads, GPULayers: o.GPULayers, ContextSize: 1024, Parallel: 8})
+	eng, err := infer.Load(o.Model, infer.Options{Threads: o.Threads, GPULayers: o.GPULayers, ContextSize: o.CtxSize, Parallel: 8})
 	if err != nil {
 		return b, err
 	}

@@ -27,8 +27,10 @@ type ScoreOptions struct {
 
 func init() { register(newCmdScore) }
 
-func newCmdScore() *cobra.Command {
-	o := &ScoreOptions{}
+func newCmdScore() *cobra.Command { return newCmdScoreWith(&ScoreOptions{}) }
+
+// newCmdScoreWith binds the flags to o, so tests can parse flags without running.
+func newCmdScoreWith(o *ScoreOptions) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "score [--bench FILE|DIR] [--data DIR] [--model PATH | --endpoint URL]",
 		Short: "Score a model the way the competition runner does and record the run in runs/<id>/",
@@ -84,8 +86,8 @@ func scoreConfig(c *cobra.Command, o *ScoreOptions) (score.Config, error) {
 		"model": func() { cfg.Model = fresh.Model }, "endpoint": func() { cfg.Endpoint = fresh.Endpoint },
 		"config": func() { cfg.ServerConfig = fresh.ServerConfig }, "k": func() { cfg.K = fresh.K },
 		"limit": func() { cfg.Limit = fresh.Limit }, "ids": func() { cfg.IDs = fresh.IDs },
-		"serve-arg": func() { cfg.ServeArgs = fresh.ServeArgs },
-		"gpu-vram-mb": func() { cfg.GPUVRAMMB = fresh.GPUVRAMMB },
+		"serve-arg":                func() { cfg.ServeArgs = fresh.ServeArgs },
+		"gpu-vram-mb":              func() { cfg.GPUVRAMMB = fresh.GPUVRAMMB },
 		"gpu-seconds-per-question": func() { cfg.GPUSecondsPerQuestion = fresh.GPUSecondsPerQuestion },
 	}
 	for name, apply := range over {
@@ -159,7 +161,11 @@ func runScore(c *cobra.Command, o *ScoreOptions) error {
 		ReadyTimeout: o.ReadyTimeout, Judge: score.FreshJudge(py, o.JudgeTimeout),
 		Progress: errOut, TTY: tty,
 	})
+	interrupted := runErr != nil && c.Context().Err() != nil
 	if runErr != nil && res.Questions == 0 {
+		if interrupted {
+			return &ExitError{Code: 130, Err: errors.New("interrupted before any question was scored")}
+		}
 		return runErr // nothing scored: no summary to show
 	}
 	out := c.OutOrStdout()
@@ -177,7 +183,7 @@ func runScore(c *cobra.Command, o *ScoreOptions) error {
 		}
 	}
 	if runErr != nil {
-		if errors.Is(runErr, c.Context().Err()) && c.Context().Err() != nil {
+		if interrupted {
 			return &ExitError{Code: 130, Err: fmt.Errorf("interrupted after %d questions; continue with: harness score --resume %s", res.Questions, dir)}
 		}
 		return fmt.Errorf("%v (what was scored is in %s; continue with --resume %s)", runErr, dir, dir)

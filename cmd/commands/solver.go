@@ -169,6 +169,10 @@ func (f *solverFlags) open(ctx context.Context, info *log.Logger) (*solverStack,
 	info.Printf("starting %d Polars workers (%s)", workers, python)
 	st.Pool, err = worker.NewPool(ctx, worker.Options{
 		Python: python, Workers: workers, Timeout: time.Duration(settings.ExecTimeout * float64(time.Second)),
+		// Few Polars threads per worker: the queries are small, and on a many-core
+		// runner a full thread pool reserves enough address space to hit the
+		// per-worker memory limit.
+		PolarsThreads: 2,
 	})
 	if err != nil {
 		st.Close()

@@ -257,9 +257,6 @@ func (l *ServerLogReader) Find(requestID string, wait time.Duration) *ServerLine
 	if l == nil || l.Path == "" || requestID == "" {
 		return nil
 	}
-	if l.pending == nil {
-		l.pending = map[string]ServerLine{}
-	}
 	deadline := time.Now().Add(wait)
 	for {
 		l.readNew()
@@ -282,6 +279,9 @@ func (l *ServerLogReader) readNew() {
 	defer f.Close()
 	if _, err := f.Seek(l.off, 0); err != nil {
 		return
+	}
+	if l.pending == nil {
+		l.pending = map[string]ServerLine{}
 	}
 	r := bufio.NewReader(f)
 	for {

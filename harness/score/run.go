@@ -12,6 +12,7 @@ import (
 
 	"polarsbench/datasets"
 	"polarsbench/harness/judge"
+	"polarsbench/harness/repo"
 )
 
 // JudgeFunc runs code the runner's way (fresh interpreter, tables loaded as
@@ -118,7 +119,11 @@ func Run(ctx context.Context, opts Options) (Results, error) {
 
 	gpu := &GPUReader{}
 	res.Machine = MachineInfo(gpu)
-	res.Git = GitState(filepath.Dir(opts.Exe))
+	src, err := repo.Root()
+	if err != nil {
+		src = filepath.Dir(opts.Exe)
+	}
+	res.Git = GitState(src)
 	if cfg.Model != "" {
 		sum, err := FileSHA256(cfg.Model)
 		if err != nil {
@@ -146,7 +151,7 @@ func Run(ctx context.Context, opts Options) (Results, error) {
 	}
 	defer conn.stop()
 
-	prog := &progress{out: opts.Progress, tty: opts.TTY, total: len(tasks), done: len(done)}
+	prog := &progress{out: opts.Progress, tty: opts.TTY, total: len(tasks)}
 	for _, s := range done {
 		prog.add(s)
 	}
@@ -246,12 +251,18 @@ func connect(ctx context.Context, opts Options, gpu *GPUReader, res *Results) (*
 		stop:    func() { srv.Stop(10 * time.Second) },
 		alive:   srv.Alive,
 	}
+	ready := false
+	defer func() {
+		if !ready { // also on a panic: never leave the child running
+			c.stop()
+		}
+	}()
 	if err := c.client.WaitReady(ctx, opts.ReadyTimeout, srv.Alive); err != nil {
-		c.stop()
 		return nil, err
 	}
-	// Skip lines logged before this session (a resumed run appends to the same log).
+	// Read past lines an earlier session logged (a resumed run appends to the same log).
 	c.logs.readNew()
+	ready = true
 	return c, nil
 }
 

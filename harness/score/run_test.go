@@ -213,9 +213,13 @@ func TestResumeSchedulesOnlyTheRest(t *testing.T) {
 	}
 
 	srv.asked = nil
-	res, err := Run(context.Background(), Options{Config: cfg, RunDir: run, Resume: true, ReadyTimeout: 5 * time.Second, Judge: fakeJudge})
+	var prog strings.Builder
+	res, err := Run(context.Background(), Options{Config: cfg, RunDir: run, Resume: true, ReadyTimeout: 5 * time.Second, Judge: fakeJudge, Progress: &prog})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !strings.HasPrefix(prog.String(), "[3/5]") || !strings.Contains(prog.String(), "[5/5]") {
+		t.Errorf("resumed progress counts wrong:\n%s", prog.String())
 	}
 	want := []string{"wrong rounding", "lazy frame", "extra column"}
 	if strings.Join(srv.asked, "|") != strings.Join(want, "|") {
@@ -303,6 +307,12 @@ func TestSelectRejectsUnknownID(t *testing.T) {
 func TestServerLogReaderMergesByRequestID(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "server.jsonl")
 	os.WriteFile(p, []byte(`{"request_id":"a","prompt_hash":"h1","timings_ms":{"decode":12.5},"candidates":[{"code":"x"}],"chosen":0}`+"\n"+`{"request_id":"b","prompt_ha`), 0o644)
+	// A resumed run first reads what an earlier session logged (the panic fixed here).
+	skip := &ServerLogReader{Path: p}
+	skip.readNew()
+	if got := skip.Find("a", 0); got == nil {
+		t.Fatalf("line a lost after skipping")
+	}
 	l := &ServerLogReader{Path: p}
 	got := l.Find("a", 0)
 	if got == nil || got.PromptHash != "h1" || got.TimingsMS["decode"] != 12.5 || got.Chosen == nil || !strings.Contains(string(got.Candidates), `"x"`) {

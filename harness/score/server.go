@@ -72,7 +72,8 @@ func StartServer(spec ServerSpec) (*Server, error) {
 	cmd := exec.Command(spec.Exe, args...)
 	// Its own process group: a terminal Ctrl-C reaches only the scorer, which
 	// then stops the server itself after recording what was scored.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Pdeathsig: if the scorer itself is killed, the server does not outlive it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 	var out *os.File
 	if spec.Output != "" {
 		out, err = os.OpenFile(spec.Output, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)

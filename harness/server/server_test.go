@@ -96,17 +96,17 @@ func post(t *testing.T, url, body string) (int, map[string]string) {
 }
 
 func TestChatVotesOverExecutedResults(t *testing.T) {
-	majority := "result = nw_orders.group_by(\"ship_country\").agg(pl.len().alias(\"count\"))"
+	majority := "result = nw_orders.group_by(\"customer_id\").agg(pl.len().alias(\"count\"))"
 	ts, logPath := newTestServer(t, &scriptedEngine{texts: []string{
 		"result = nw_orders.head(1)",
 		majority,
-		"result = nw_orders.group_by('ship_country').agg(pl.len().alias('count'))", // same result, other code
+		"result = nw_orders.group_by('customer_id').agg(pl.len().alias('count'))", // same result, other code
 	}})
 	resp, err := http.Get(ts.URL + "/")
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("GET / when ready: %v %v", err, resp)
 	}
-	status, out := post(t, ts.URL, ordersBody("Count orders per ship country."))
+	status, out := post(t, ts.URL, ordersBody("Count orders per customer."))
 	if status != 200 || out["response"] != majority {
 		t.Fatalf("got %d %q, want 200 with the majority answer", status, out["response"])
 	}

@@ -87,9 +87,9 @@ if [ -z "$model" ]; then
     model="$root/models/smollm2-135m-instruct-q4_1.gguf"
   elif [ -f models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf ]; then
     model="$root/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
-  elif [ -f "$bundle/twin.header" ]; then
+  elif [ -f "$bundle/twin.header.xz" ]; then
     model=/tmp/qwen-shape-twin.gguf
-    cp "$bundle/twin.header" "$model" && truncate -s "$(cat "$bundle/twin.size")" "$model" || die "making the twin"
+    xz -dc "$bundle/twin.header.xz" >"$model" && truncate -s "$(cat "$bundle/twin.size")" "$model" || die "making the twin"
     log "model: shape twin of $(cat "$bundle/twin.name") (zero weights: speed and VRAM only)"
   else
     die "no model: set MODEL, or run reports/device/prepare.sh here first"
