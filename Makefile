@@ -21,7 +21,7 @@ export CGO_CFLAGS   := -O3 $(SIMD)
 export CGO_CXXFLAGS := -O3 $(SIMD)
 export HARNESS_PYTHON := $(PY)
 
-.PHONY: setup deps venv models build data test score bench clean cuda
+.PHONY: setup deps venv models build data test score bench clean cuda device-bundle t
 setup: deps venv models build data
 
 deps:
@@ -51,6 +51,7 @@ data: build venv
 test: setup
 	go vet ./...
 	go test -timeout 60m ./...
+	$(PY) -m unittest discover -s reports/device -p 'test_*.py'
 
 # The main job: a local leaderboard estimate on the 75 dev questions.
 score: setup
@@ -58,6 +59,15 @@ score: setup
 
 bench: build models
 	$(BIN) bench infer --model models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
+
+# GPU backend (lib/ollama/libggml-cuda.so) from the pinned ggml sources; needs nvcc
+# (CUDA_TOOLKIT=pypi assembles one from NVIDIA's PyPI wheels). CUDA_ARCHS=90 for one arch.
+cuda:
+	infer/cuda/build.sh
+
+# What the device check carries to a lent GPU machine (see reports/device/check.sh).
+device-bundle: build
+	reports/device/prepare.sh
 
 clean:
 	rm -rf bin data runs

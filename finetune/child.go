@@ -70,7 +70,7 @@ func CheckPython(py string) error {
 }
 
 // childGrace is how long an interrupted child may take to exit before it is killed.
-const childGrace = 10 * time.Second
+var childGrace = 10 * time.Second
 
 // runChild runs argv in its own process group, hands each stdout JSON line to
 // onEvent and returns the last event of kind "done". Cancelling ctx sends

@@ -49,13 +49,26 @@ type Round struct {
 	ScoreArgs      []string  `json:"score_args,omitempty"`
 	IncumbentScore any       `json:"dev_incumbent_results,omitempty"`
 	CandidateScore any       `json:"dev_candidate_results,omitempty"`
+	Error          string    `json:"error,omitempty"` // why the round stopped early
 }
 
 // Improve scores the incumbent on the pool, exports its verified solutions,
 // fine-tunes the incumbent on them, scores candidate and incumbent on the dev
 // bench with the same flags, and promotes the candidate only when Decide says so.
-// Every round, promoted or not, is appended to History.
+// Every round, promoted, kept or failed, is appended to History.
 func Improve(ctx context.Context, o ImproveOptions) (Round, error) {
+	r, err := improve(ctx, o)
+	r.Finished = time.Now().UTC()
+	if err != nil {
+		r.Error = err.Error()
+	}
+	if herr := appendJSONLine(o.History, r); herr != nil && err == nil {
+		err = fmt.Errorf("history: %w", herr)
+	}
+	return r, err
+}
+
+func improve(ctx context.Context, o ImproveOptions) (Round, error) {
 	r := Round{Started: time.Now().UTC(), Incumbent: o.Incumbent, Pool: o.Pool, Dev: o.Dev, ScoreArgs: o.ScoreArgs}
 	if o.Progress == nil {
 		o.Progress = &Progress{W: io.Discard}
@@ -112,8 +125,7 @@ func Improve(ctx context.Context, o ImproveOptions) (Round, error) {
 			return r, err
 		}
 	}
-	r.Finished = time.Now().UTC()
-	return r, appendJSONLine(o.History, r)
+	return r, nil
 }
 
 // promote copies the candidate into models/ under a dated name, points

@@ -4,11 +4,10 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
-	"math"
 	"os"
 	"sort"
 
-	"gonum.org/v1/gonum/stat/distuv"
+	"polarsbench/reports"
 )
 
 // PromoteAlpha is the significance level a candidate must beat: exact McNemar p < 0.1.
@@ -107,7 +106,7 @@ func Decide(incumbent, candidate map[string]bool) (Decision, error) {
 			d.IncumbentOnly++
 		}
 	}
-	d.P = McNemarExact(d.CandidateOnly, d.IncumbentOnly)
+	d.P = reports.McNemarExact(d.CandidateOnly, d.IncumbentOnly)
 	switch {
 	case d.CandidateOnly <= d.IncumbentOnly:
 		d.Reason = fmt.Sprintf("keep the incumbent: the candidate is not better (%d/%d vs %d/%d correct; %d gained, %d lost)",
@@ -121,17 +120,4 @@ func Decide(incumbent, candidate map[string]bool) (Decision, error) {
 			d.CandidateCorrect, d.N, d.IncumbentCorrect, d.N, d.CandidateOnly, d.IncumbentOnly, d.P, PromoteAlpha)
 	}
 	return d, nil
-}
-
-// McNemarExact is the two-sided exact McNemar test: a binomial test of b
-// successes in b+c discordant pairs with p = 0.5. With no discordant pair
-// nothing differs and p is 1.
-func McNemarExact(b, c int) float64 {
-	n := b + c
-	if n == 0 {
-		return 1
-	}
-	k := math.Min(float64(b), float64(c))
-	p := 2 * distuv.Binomial{N: float64(n), P: 0.5}.CDF(k)
-	return math.Min(1, p)
 }

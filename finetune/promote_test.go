@@ -102,17 +102,6 @@ func TestDecideUnpairedRunsErr(t *testing.T) {
 	}
 }
 
-func TestMcNemarExactKnownValues(t *testing.T) {
-	for _, c := range []struct {
-		b, c int
-		p    float64
-	}{{0, 0, 1}, {0, 5, 2.0 / 32}, {5, 0, 2.0 / 32}, {3, 3, 1}, {1, 9, 22.0 / 1024}, {0, 1, 1}} {
-		if got := McNemarExact(c.b, c.c); math.Abs(got-c.p) > 1e-12 {
-			t.Errorf("McNemarExact(%d,%d) = %v, want %v", c.b, c.c, got, c.p)
-		}
-	}
-}
-
 func TestReadOutcomesBadInput(t *testing.T) {
 	dir := t.TempDir()
 	for name, body := range map[string]string{

@@ -26,6 +26,10 @@ type ShipOptions struct {
 	ModelSHA256 string
 	ModelName   string // file name under models/ (default: base name of Model or of the URL path)
 	Config      []byte // serving settings written as config.json (nil: none)
+	// Include lists files or folders, relative to RepoRoot, copied to the same place in
+	// the tree: what the server reads from its root, such as the example bank
+	// datasets/polarsbench/dev.
+	Include []string
 }
 
 // ShipResult lists what went into the tree.
@@ -124,6 +128,19 @@ func Ship(o ShipOptions) (ShipResult, error) {
 					return res, err
 				}
 			}
+		}
+	}
+	for _, rel := range o.Include {
+		src := filepath.Join(o.RepoRoot, rel)
+		err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+			if err != nil || !d.Type().IsRegular() {
+				return err
+			}
+			r, _ := filepath.Rel(o.RepoRoot, p)
+			return put(r, p, nil, 0o644)
+		})
+		if err != nil {
+			return res, fmt.Errorf("include %s: %w", rel, err)
 		}
 	}
 	name := o.ModelName

@@ -72,5 +72,7 @@ func quantizeFile(in, out string, ftype, threads int) uint32 {
 	p := C.llama_model_quantize_default_params()
 	p.ftype = C.int(ftype)
 	p.nthread = C.int32_t(threads)
+	// Already-quantised inputs are accepted (e.g. Q4_K_M -> Q8_0 for faster batched decode).
+	p.allow_requantize = true
 	return uint32(C.llama_model_quantize(cin, cout, &p))
 }

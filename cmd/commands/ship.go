@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -48,6 +49,9 @@ func runShip(o *shipOptions) error {
 	if o.Out == "" || (o.Model == "") == (o.ModelURL == "") {
 		return usageError("ship needs --out and either --model or --model-url with --model-sha256")
 	}
+	if b, err := hex.DecodeString(o.ModelSHA256); o.ModelURL != "" && (err != nil || len(b) != 32) {
+		return usageError("--model-url needs --model-sha256 with 64 hex digits")
+	}
 	if o.Model != "" {
 		if _, err := os.Stat(o.Model); err != nil {
 			return usageError("model %s does not exist", o.Model)
@@ -70,7 +74,8 @@ func runShip(o *shipOptions) error {
 		return err
 	}
 	res, err := finetune.Ship(finetune.ShipOptions{Out: o.Out, RepoRoot: root, Binary: exe, Model: o.Model,
-		ModelURL: o.ModelURL, ModelSHA256: o.ModelSHA256, ModelName: o.ModelName, Config: cfg})
+		ModelURL: o.ModelURL, ModelSHA256: o.ModelSHA256, ModelName: o.ModelName, Config: cfg,
+		Include: []string{"datasets/polarsbench/dev"}}) // the example bank serve reads by default
 	if err != nil {
 		return err
 	}

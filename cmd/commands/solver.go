@@ -40,6 +40,7 @@ type solverFlags struct {
 	GPULayers string
 	CtxSize   int
 	Workers   int
+	EngineLog bool
 }
 
 func (f *solverFlags) add(c *cobra.Command) {
@@ -59,8 +60,9 @@ func (f *solverFlags) add(c *cobra.Command) {
 	fl.BoolVar(&f.Repair, "repair", d.Repair, "one repair round when every candidate fails")
 	fl.IntVar(&f.Threads, "threads", 0, "inference threads (default all cores)")
 	fl.StringVar(&f.GPULayers, "gpu-layers", "0", "layers on the GPU: N or all (needs `make cuda`)")
-	fl.IntVar(&f.CtxSize, "ctx", 3072, "KV cells per sequence: prompt plus answer must fit")
+	fl.IntVar(&f.CtxSize, "ctx", 2048, "KV cells per sequence: prompt plus answer must fit (each candidate copies it)")
 	fl.IntVar(&f.Workers, "workers", 0, "Polars workers (default min(k, cores), at least 2)")
+	fl.BoolVar(&f.EngineLog, "engine-log", false, "print llama.cpp's load and context logs")
 }
 
 func (f *solverFlags) settings() (answer.Settings, error) {
@@ -118,6 +120,7 @@ func (s *solverStack) Close() {
 
 func (f *solverFlags) open(ctx context.Context, info *log.Logger) (*solverStack, error) {
 	start := time.Now()
+	infer.SetVerbose(f.EngineLog)
 	settings, err := f.settings()
 	if err != nil {
 		return nil, usageError("%v", err)

@@ -4,7 +4,6 @@ package main
 import (
 	_ "github.com/apache/arrow-go/v18/arrow/ipc"
 	_ "github.com/apache/arrow-go/v18/parquet/pqarrow"
-	_ "github.com/ollama/ollama/llama"
 	_ "gonum.org/v1/gonum/stat/distuv"
 	_ "gonum.org/v1/plot"
 )

@@ -9,14 +9,14 @@ import (
 // Settings are the knobs of one question's path. Defaults are the best measured
 // on the 75 dev questions (see README "Measured"); a config file or flags override them.
 type Settings struct {
-	K           int     `json:"k"`            // candidates per question; candidate 0 is greedy
-	Temperature float32 `json:"temperature"`  // for candidates 1..K-1
-	TopP        float32 `json:"top_p"`        // nucleus for candidates 1..K-1
-	MaxTokens   int     `json:"max_tokens"`   // per candidate
-	Seed        uint32  `json:"seed"`         // candidate i samples with Seed+i
-	Examples    int     `json:"examples"`     // retrieved solved examples in the prompt
-	Repair      bool    `json:"repair"`       // one repair round when every candidate failed
-	BudgetS     float64 `json:"budget_s"`     // wall-clock budget per question; the runner aborts at 200 s
+	K           int     `json:"k"`              // candidates per question; candidate 0 is greedy
+	Temperature float32 `json:"temperature"`    // for candidates 1..K-1
+	TopP        float32 `json:"top_p"`          // nucleus for candidates 1..K-1
+	MaxTokens   int     `json:"max_tokens"`     // per candidate
+	Seed        uint32  `json:"seed"`           // candidate i samples with Seed+i
+	Examples    int     `json:"examples"`       // retrieved solved examples in the prompt
+	Repair      bool    `json:"repair"`         // one repair round when every candidate failed
+	BudgetS     float64 `json:"budget_s"`       // wall-clock budget per question; the runner aborts at 200 s
 	ExecTimeout float64 `json:"exec_timeout_s"` // per candidate execution
 }
 

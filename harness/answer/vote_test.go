@@ -6,7 +6,9 @@ import (
 	"polarsbench/harness/judge"
 )
 
-func fp(h string) judge.Fingerprint { return judge.Fingerprint{Hash: h, Rows: 1, Cols: 1, Columns: []string{"a"}} }
+func fp(h string) judge.Fingerprint {
+	return judge.Fingerprint{Hash: h, Rows: 1, Cols: 1, Columns: []string{"a"}}
+}
 
 func TestElect(t *testing.T) {
 	ok := func(h string, lp float64) Candidate { return Candidate{OK: true, Fingerprint: fp(h), MeanLogprob: lp} }

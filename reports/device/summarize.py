@@ -15,9 +15,9 @@ official score; then the VRAM breakdown read from llama.cpp's load log:
 Standard library only: runs on Python 3.11 and 3.12 with nothing installed.
 """
 import json
+import math
 import os
 import re
-import statistics
 import sys
 
 BUFFER = re.compile(r"^(\w+):\s+(\S+)\s+(model|KV|compute|output|RS|LoRA) buffer size =\s+([0-9.]+) MiB")
@@ -30,7 +30,7 @@ def percentile(xs, q):
     if not xs:
         return None
     s = sorted(xs)
-    k = max(0, min(len(s) - 1, int(round(q / 100 * len(s) + 0.5)) - 1))
+    k = max(0, min(len(s) - 1, math.ceil(q / 100 * len(s)) - 1))
     return s[k]
 
 

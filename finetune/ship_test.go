@@ -1,0 +1,241 @@
+package finetune
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"polarsbench/datasets"
+	"polarsbench/harness/repo"
+)
+
+// fakeRepo makes a repository root with main.py and requirements.txt.
+func fakeRepo(t *testing.T, req string) string {
+	t.Helper()
+	d := t.TempDir()
+	os.MkdirAll(filepath.Join(d, "bank", "sub"), 0o755)
+	os.WriteFile(filepath.Join(d, "bank", "sub", "a.json"), []byte("{}"), 0o644)
+	os.WriteFile(filepath.Join(d, "main.py"), []byte("app = None\n"), 0o644)
+	os.WriteFile(filepath.Join(d, "requirements.txt"), []byte(req), 0o644)
+	return d
+}
+
+func fakeFile(t *testing.T, name, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	os.WriteFile(p, []byte(body), 0o755)
+	return p
+}
+
+func TestShipLocalModelTree(t *testing.T) {
+	root := fakeRepo(t, "# nothing\n")
+	bin := fakeFile(t, "harness", "#!/bin/sh\n")
+	model := fakeFile(t, "tiny.gguf", "GGUF")
+	out := filepath.Join(t.TempDir(), "sub")
+	res, err := Ship(ShipOptions{Out: out, RepoRoot: root, Binary: bin, Model: model, Config: []byte(`{"k":1}`), Include: []string{"bank"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"main.py", "requirements.txt", "bin/harness", "models/tiny.gguf", "models/DEFAULT", "config.json", "bank/sub/a.json"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("missing %s: %v", f, err)
+		}
+	}
+	if st, _ := os.Stat(filepath.Join(out, "bin", "harness")); st == nil || st.Mode()&0o100 == 0 {
+		t.Error("bin/harness is not executable")
+	}
+	if b, _ := os.ReadFile(filepath.Join(out, "models", "DEFAULT")); strings.TrimSpace(string(b)) != "tiny.gguf" {
+		t.Errorf("models/DEFAULT = %q", b)
+	}
+	if res.Model != "models/tiny.gguf" {
+		t.Errorf("res.Model = %q", res.Model)
+	}
+	if _, err := os.Stat(filepath.Join(out, "pyproject.toml")); err == nil {
+		t.Error("a pyproject.toml was shipped")
+	}
+}
+
+func TestShipRejectsBadInput(t *testing.T) {
+	bin := fakeFile(t, "harness", "")
+	model := fakeFile(t, "m.gguf", "GGUF")
+	nonEmpty := t.TempDir()
+	os.WriteFile(filepath.Join(nonEmpty, "x"), nil, 0o644)
+	for _, c := range []struct {
+		name string
+		o    ShipOptions
+		want string
+	}{
+		{"protected requirement", ShipOptions{RepoRoot: fakeRepo(t, "numpy\nTorch==2.1\n"), Model: model}, "protects"},
+		{"url without sha", ShipOptions{RepoRoot: fakeRepo(t, ""), ModelURL: "https://example.invalid/m.gguf"}, "64 hex"},
+		{"both model and url", ShipOptions{RepoRoot: fakeRepo(t, ""), Model: model, ModelURL: "https://x/m.gguf"}, "either"},
+		{"non-empty out", ShipOptions{RepoRoot: fakeRepo(t, ""), Model: model, Out: nonEmpty}, "not empty"},
+		{"bad config", ShipOptions{RepoRoot: fakeRepo(t, ""), Model: model, Config: []byte("{")}, "not valid JSON"},
+	} {
+		if c.o.Out == "" {
+			c.o.Out = filepath.Join(t.TempDir(), "out")
+		}
+		c.o.Binary = bin
+		if _, err := Ship(c.o); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want %q", c.name, err, c.want)
+		}
+	}
+}
+
+// TestShipURLDownloadIsChecked serves a model on loopback and runs the shipped
+// fetch_model.py: the right hash installs the file, a wrong one leaves nothing.
+func TestShipURLDownloadIsChecked(t *testing.T) {
+	payload := []byte("GGUF pretend model bytes")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(payload) }))
+	defer srv.Close()
+	sum := sha256.Sum256(payload)
+	good := hex.EncodeToString(sum[:])
+	for _, c := range []struct {
+		sha    string
+		wantOK bool
+	}{{good, true}, {strings.Repeat("0", 64), false}} {
+		out := filepath.Join(t.TempDir(), "sub")
+		_, err := Ship(ShipOptions{Out: out, RepoRoot: fakeRepo(t, ""), Binary: fakeFile(t, "harness", ""),
+			ModelURL: srv.URL + "/dl/model.gguf", ModelSHA256: c.sha})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(repo.Python(), filepath.Join(out, "fetch_model.py"))
+		msg, err := cmd.CombinedOutput()
+		got, statErr := os.ReadFile(filepath.Join(out, "models", "model.gguf"))
+		if c.wantOK {
+			if err != nil || !bytes.Equal(got, payload) {
+				t.Fatalf("good hash: %v %s", err, msg)
+			}
+		} else if err == nil || statErr == nil || !strings.Contains(string(msg), "not used") {
+			t.Fatalf("a wrong hash must fail and leave no model: err=%v stat=%v %s", err, statErr, msg)
+		}
+	}
+}
+
+// TestShippedTreeServesTheRunner ships the real binary and SmolLM2 and starts
+// the tree with the runner's exact command, then asks one dev question.
+func TestShippedTreeServesTheRunner(t *testing.T) {
+	root, err := repo.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(root, "bin", "harness")
+	model := repo.Model(repo.SmolModelFile)
+	for _, p := range []string{filepath.Join(root, "main.py"), bin, model} {
+		if _, err := os.Stat(p); err != nil {
+			t.Skipf("%s missing (make build models): %v", p, err)
+		}
+	}
+	py := filepath.Join(root, ".venv", "bin", "python")
+	if err := exec.Command(py, "-c", "import uvicorn, fastapi").Run(); err != nil {
+		t.Skipf("%s lacks uvicorn/fastapi (make venv): %v", py, err)
+	}
+	out := filepath.Join(t.TempDir(), "sub")
+	if _, err := Ship(ShipOptions{Out: out, RepoRoot: root, Binary: bin, Model: model,
+		Config: []byte(`{"k": 1, "max_tokens": 96, "repair": false}`), Include: []string{"datasets/polarsbench/dev"}}); err != nil {
+		t.Fatal(err)
+	}
+	port := freePort(t)
+	cmd := exec.Command(py, "-m", "uvicorn", "main:app", "--host", "127.0.0.1", "--port", fmt.Sprint(port), "--timeout-keep-alive", "1200")
+	cmd.Dir = out
+	cmd.Env = append(os.Environ(), "HARNESS_ROOT=") // the tree must find everything itself
+	logs := &tailBuffer{max: 1 << 20}               // locked: the server writes while the test reads
+	cmd.Stdout, cmd.Stderr = logs, logs
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		}
+	}()
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		r, err := http.Get(base + "/")
+		if err == nil {
+			b, _ := io.ReadAll(r.Body)
+			r.Body.Close()
+			if r.StatusCode/100 == 2 {
+				break
+			}
+			// main.py says so when its harness child has exited: waiting longer cannot help.
+			if r.StatusCode == 500 || strings.Contains(string(b), "not running") {
+				t.Fatalf("GET / %d %s; server output:\n%s", r.StatusCode, b, logs.String())
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET / never answered 2xx; server output:\n%s", logs.String())
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	tasks, err := datasets.LoadBench(repo.DevBench(), repo.DataDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	task := tasks[0]
+	tables := map[string]any{}
+	for _, tb := range task.Tables {
+		if _, err := os.Stat(tb.Path); err != nil {
+			t.Skipf("table %s missing (make data): %v", tb.Path, err)
+		}
+		tables[tb.Name] = map[string]string{"file_name": tb.Path, "format": tb.Format}
+	}
+	body, _ := json.Marshal(map[string]any{"message": task.Question, "tables": tables})
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "POST", base+"/chat", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	r, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("POST /chat: %v\n%s", err, logs.String())
+	}
+	defer r.Body.Close()
+	var ans struct {
+		Response string `json:"response"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&ans); err != nil || r.StatusCode != 200 {
+		t.Fatalf("POST /chat: status %d, decode %v\n%s", r.StatusCode, err, logs.String())
+	}
+	// main.py answers with a placeholder when the Go server fails; that must not happen here.
+	if strings.TrimSpace(ans.Response) == "" || strings.Contains(logs.String(), "placeholder") {
+		t.Fatalf("no real answer: %q\n%s", ans.Response, logs.String())
+	}
+	t.Logf("answer: %s", ans.Response)
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(t.b)
+}
