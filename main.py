@@ -17,6 +17,7 @@ import shlex
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -48,6 +49,24 @@ class Child:
         self.error = None
 
     def start(self):
+        """Starts the child in the background, so GET / can answer 503 meanwhile."""
+        threading.Thread(target=self._start, daemon=True).start()
+
+    def _fetch_model(self):
+        """A tree shipped with --model-url downloads and checks its model first."""
+        if not os.path.exists(os.path.join(ROOT, "models", "fetch.json")):
+            return True
+        r = subprocess.run([sys.executable, os.path.join(ROOT, "fetch_model.py")], cwd=ROOT,
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            self.error = "model download failed: " + (r.stderr.strip() or f"exit {r.returncode}")
+            print(f"main.py: {self.error}", file=sys.stderr, flush=True)
+            return False
+        return True
+
+    def _start(self):
+        if not self._fetch_model():
+            return
         binary = os.environ.get("HARNESS_BIN", os.path.join(ROOT, "bin", "harness"))
         model = os.environ.get("HARNESS_MODEL", _default_model())
         if not os.path.exists(binary):
@@ -69,6 +88,9 @@ class Child:
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
+
+    def starting(self):
+        return self.proc is None and self.error is None
 
     def stop(self):
         if self.alive():
@@ -134,6 +156,8 @@ async def app(scope, receive, send):
     if path == "/" and method == "GET":
         if child.error:
             return await _send(send, 500, {"status": "error", "error": child.error})
+        if child.starting():
+            return await _send(send, 503, {"status": "loading"})
         if not child.alive():
             return await _send(send, 503, {"status": "error", "error": "harness serve is not running"})
         try:
@@ -147,6 +171,11 @@ async def app(scope, receive, send):
             json.loads(body)
         except ValueError as e:
             return await _send(send, 400, {"error": f"malformed JSON: {e}"})
+        if child.proc is not None and not child.alive():
+            # The server died (it never should): restart it and answer this one with a placeholder.
+            print(f"main.py: harness serve exited with {child.proc.returncode}; restarting it", file=sys.stderr, flush=True)
+            child.proc = None
+            child.start()
         started = time.time()
         try:
             status, data = await asyncio.to_thread(child.request, "POST", "/chat", body)

@@ -51,6 +51,7 @@ type organisersFile struct {
 // organisers' bench format; a .jsonl file is the project's task format. Table
 // paths are resolved against dataDir by base name when dataDir is not empty, so
 // "data/sk_films.parquet" in a bench file finds dataDir/sk_films.parquet.
+// Absolute paths (the project's task files record them) are kept as they are.
 func LoadBench(path, dataDir string) ([]Task, error) {
 	st, err := os.Stat(path)
 	if err != nil {
@@ -87,7 +88,9 @@ func LoadBench(path, dataDir string) ([]Task, error) {
 			seen[ts[i].ID] = f
 			if dataDir != "" {
 				for j := range ts[i].Tables {
-					ts[i].Tables[j].Path = filepath.Join(dataDir, filepath.Base(ts[i].Tables[j].Path))
+					if p := ts[i].Tables[j].Path; !filepath.IsAbs(p) {
+						ts[i].Tables[j].Path = filepath.Join(dataDir, filepath.Base(p))
+					}
 				}
 			}
 		}
@@ -152,7 +155,11 @@ func loadTaskLines(path string) ([]Task, error) {
 }
 
 // WriteTasks writes tasks in the project's task format, one JSON object per line.
-func WriteTasks(path string, tasks []Task) error {
+func WriteTasks(path string, tasks []Task) error { return writeJSONLines(path, tasks) }
+
+// writeJSONLines writes one JSON object per line, HTML characters unescaped
+// (code holds < and > that must stay readable).
+func writeJSONLines[T any](path string, items []T) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
@@ -160,8 +167,8 @@ func WriteTasks(path string, tasks []Task) error {
 	w := bufio.NewWriter(f)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	for i := range tasks {
-		if err := enc.Encode(&tasks[i]); err != nil {
+	for i := range items {
+		if err := enc.Encode(&items[i]); err != nil {
 			f.Close()
 			return err
 		}

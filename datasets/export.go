@@ -235,23 +235,4 @@ func readRunSamples(dir string) ([]runSample, error) {
 }
 
 // WriteExamples writes one example per line.
-func WriteExamples(path string, exs []Example) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriter(f)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	for i := range exs {
-		if err := enc.Encode(&exs[i]); err != nil {
-			f.Close()
-			return err
-		}
-	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
+func WriteExamples(path string, exs []Example) error { return writeJSONLines(path, exs) }

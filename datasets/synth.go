@@ -154,10 +154,15 @@ func Synthesize(ctx context.Context, o SynthOptions) ([]Task, *SynthStats, error
 			for _, ts := range kept {
 				total += len(ts)
 			}
-			fmt.Fprintf(o.Progress, "\rsynth: %d drafted, %d kept", st.Drafted, total)
+			// One updating line on a terminal, plain lines in a pipe or log.
+			end := "\n"
+			if f, ok := o.Progress.(*os.File); ok && isTerminal(f) {
+				end = "\r"
+			}
+			fmt.Fprintf(o.Progress, "synth: %d drafted, %d kept%s", st.Drafted, total, end)
 		}
 	}
-	if o.Progress != nil {
+	if f, ok := o.Progress.(*os.File); ok && isTerminal(f) {
 		fmt.Fprintln(o.Progress)
 	}
 	tasks := splitAndNumber(kept, o, st)
@@ -312,4 +317,9 @@ func parquetRefs(dir string) ([]TableRef, error) {
 		refs[i] = TableRef{Name: strings.TrimSuffix(filepath.Base(f), ".parquet"), Path: abs, Format: "parquet"}
 	}
 	return refs, nil
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

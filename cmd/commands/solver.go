@@ -6,6 +6,7 @@ import (
 	"log"
 	"runtime"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -41,6 +42,9 @@ type solverFlags struct {
 	CtxSize   int
 	Workers   int
 	EngineLog bool
+	KVCache   string
+	Batch     int
+	FlashAttn bool
 }
 
 func (f *solverFlags) add(c *cobra.Command) {
@@ -63,6 +67,9 @@ func (f *solverFlags) add(c *cobra.Command) {
 	fl.IntVar(&f.CtxSize, "ctx", 2048, "KV cells per sequence: prompt plus answer must fit (each candidate copies it)")
 	fl.IntVar(&f.Workers, "workers", 0, "Polars workers (default min(k, cores), at least 2)")
 	fl.BoolVar(&f.EngineLog, "engine-log", false, "print llama.cpp's load and context logs")
+	fl.StringVar(&f.KVCache, "kv-cache", "", "KV cache type: f16 (default), q8_0 or q4_0 (less memory; q4_0/q8_0 need --flash-attn)")
+	fl.IntVar(&f.Batch, "batch", 0, "prompt micro-batch size (default 512): smaller lowers compute-buffer memory")
+	fl.BoolVar(&f.FlashAttn, "flash-attn", false, "flash attention (needed by a quantized KV cache)")
 }
 
 func (f *solverFlags) settings() (answer.Settings, error) {
@@ -164,6 +171,7 @@ func (f *solverFlags) open(ctx context.Context, info *log.Logger) (*solverStack,
 	info.Printf("loading model %s", model)
 	st.Engine, err = infer.Load(model, infer.Options{
 		Threads: f.Threads, GPULayers: gpu, ContextSize: f.CtxSize, Parallel: settings.K,
+		KVCacheType: strings.TrimPrefix(f.KVCache, "f16"), BatchSize: f.Batch, FlashAttention: f.FlashAttn,
 	})
 	if err != nil {
 		return nil, err

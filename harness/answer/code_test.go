@@ -11,6 +11,9 @@ func TestNormalize(t *testing.T) {
 		{"lazy gets collected", "result = t.lazy().select(\"a\")",
 			"result = t.lazy().select(\"a\")\nif isinstance(result, pl.LazyFrame):\n    result = result.collect()"},
 		{"empty", "\n\n", ""},
+		{"old API names", "result = t.groupby(\"a\").agg(pl.col(\"b\").cumsum()).sort(\"a\", reverse=True)",
+			"result = t.group_by(\"a\").agg(pl.col(\"b\").cum_sum()).sort(\"a\", descending=True)"},
+		{"keyless group_by is a select", "result = t.groupby().agg(pl.col(\"b\").sum())", "result = t.select(pl.col(\"b\").sum())"},
 	}
 	for _, c := range cases {
 		if got := Normalize(c.in); got != c.want {

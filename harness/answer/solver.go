@@ -155,12 +155,13 @@ func (s *Solver) Solve(ctx context.Context, question string, tables []datasets.T
 	switch {
 	case rec.Chosen >= 0:
 		rec.Answer = rec.Candidates[rec.Chosen].Code
-	case len(rec.Candidates) > 0 && strings.TrimSpace(rec.Candidates[0].Code) != "":
+	case len(rec.Candidates) > 0 && sandboxOnly(rec.Candidates[0].ErrorKind):
+		// Our sandbox is stricter than the runner: code it refused or cut off may still run there.
 		rec.Answer = rec.Candidates[0].Code
-		problems = append(problems, "every candidate failed; answering with the greedy candidate")
+		problems = append(problems, "every candidate failed; answering with the greedy candidate, which only the sandbox refused")
 	default:
 		rec.Answer = FallbackCode(tables)
-		problems = append(problems, "no candidate code; answering with a placeholder")
+		problems = append(problems, "every candidate failed; answering with a placeholder")
 	}
 	if ctx.Err() != nil {
 		problems = append(problems, fmt.Sprintf("time budget of %.0f s ran out", s.Settings.BudgetS))
@@ -236,6 +237,17 @@ func (s *Solver) repair(ctx context.Context, msgs []infer.Message, tables []data
 	fixed := candidatesFrom(res, true)
 	s.execute(ctx, tables, fixed)
 	return fixed
+}
+
+// sandboxOnly is true for failures the runner would not reproduce: its Python
+// has no import allowlist, no time limit and no memory cap. Every other failure
+// (syntax, runtime, no result, not a DataFrame) fails there too.
+func sandboxOnly(kind string) bool {
+	switch kind {
+	case "forbidden", "timeout", "memory", "crashed", "pool":
+		return true
+	}
+	return false
 }
 
 // FallbackCode is valid code that assigns a DataFrame, for when nothing better exists.
