@@ -25,6 +25,8 @@ var renames = []struct {
 	{regexp.MustCompile(`\breverse\s*=\s*(True|False)`), "descending=$1"},
 	{regexp.MustCompile(`\.str\.lengths\(`), ".str.len_chars("},
 	{regexp.MustCompile(`\.str\.n_chars\(`), ".str.len_chars("},
+	// rolling(3).mean() is the pandas spelling; Polars 1.x wants rolling_mean(window_size=3).
+	{regexp.MustCompile(`\.rolling\(\s*(?:window(?:_size)?\s*=\s*)?(\d+)\s*\)\.(mean|sum|min|max|std|median)\(\)`), ".rolling_$2(window_size=$1)"},
 }
 
 // Normalize makes extracted code (prompt.ExtractCode has already bound the

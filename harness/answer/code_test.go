@@ -13,6 +13,8 @@ func TestNormalize(t *testing.T) {
 		{"empty", "\n\n", ""},
 		{"old API names", "result = t.groupby(\"a\").agg(pl.col(\"b\").cumsum()).sort(\"a\", reverse=True)",
 			"result = t.group_by(\"a\").agg(pl.col(\"b\").cum_sum()).sort(\"a\", descending=True)"},
+		{"pandas rolling", "result = t.with_columns(pl.col(\"a\").rolling(3).mean().over(\"g\"), pl.col(\"b\").rolling(window=2).sum())",
+			"result = t.with_columns(pl.col(\"a\").rolling_mean(window_size=3).over(\"g\"), pl.col(\"b\").rolling_sum(window_size=2))"},
 		{"keyless group_by is a select", "result = t.groupby().agg(pl.col(\"b\").sum())", "result = t.select(pl.col(\"b\").sum())"},
 	}
 	for _, c := range cases {

@@ -14,7 +14,7 @@ import (
 
 // Version names the prompt format; bump it whenever System, Build or the
 // schema rendering changes, so logged answers say which prompt made them.
-const Version = "p1"
+const Version = "p2"
 
 // AssistantPrefill opens the assistant turn: the model starts inside a code
 // block and generation stops at the closing fence.
@@ -57,7 +57,12 @@ func Build(question string, tables []*schema.Table, examples []Example) []infer.
 			b.WriteString(text)
 		}
 	}
-	b.WriteString("Tables:\n")
+	if len(examples) > 0 {
+		// Without this the model pastes an example's code, table names and all.
+		b.WriteString("Tables (the examples may use others; answer with only these):\n")
+	} else {
+		b.WriteString("Tables:\n")
+	}
 	for _, t := range tables {
 		if t != nil {
 			RenderTable(&b, t)
