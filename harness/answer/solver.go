@@ -109,7 +109,7 @@ func (s *Solver) Solve(ctx context.Context, question string, tables []datasets.T
 	mark = time.Now()
 	q := strings.TrimSpace(question)
 	if len(q) > maxQuestionChars {
-		q = q[:maxQuestionChars]
+		q = strings.ToValidUTF8(q[:maxQuestionChars], "") // a cut may split a character
 		problems = append(problems, fmt.Sprintf("question truncated from %d to %d characters", len(question), maxQuestionChars))
 	}
 	var examples []prompt.Example

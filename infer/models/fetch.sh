@@ -70,9 +70,9 @@ else
     payload="$(find "$work/p$i" -type f -printf '%s %p\n' | sort -n | tail -1 | cut -d' ' -f2-)"
     cat "$payload" >> "$out/$qwen.part"
     rm -rf "$work/p$i"
-    printf '\rfetch: part %d/22' "$i"
+    if [ -t 1 ]; then printf '\rfetch: part %d/22' "$i"; else echo "fetch: part $i/22"; fi
   done
-  echo
+  if [ -t 1 ]; then echo; fi
   mv "$out/$qwen.part" "$out/$qwen"
   check_or_die "$qwen"
 fi
