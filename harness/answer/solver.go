@@ -241,10 +241,11 @@ func (s *Solver) repair(ctx context.Context, msgs []infer.Message, tables []data
 
 // sandboxOnly is true for failures the runner would not reproduce: its Python
 // has no import allowlist, no time limit and no memory cap. Every other failure
-// (syntax, runtime, no result, not a DataFrame) fails there too.
+// (syntax, runtime, no result, not a DataFrame) fails there too, and code that
+// never ran (the budget ran out first) is unverified: neither is returned.
 func sandboxOnly(kind string) bool {
 	switch kind {
-	case "forbidden", "timeout", "memory", "crashed", "pool":
+	case "forbidden", "timeout", "memory", "crashed":
 		return true
 	}
 	return false

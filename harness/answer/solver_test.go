@@ -36,6 +36,7 @@ func TestAnswerWhenEveryCandidateFails(t *testing.T) {
 		"syntax":    "result = orders",
 		"forbidden": code, // only our sandbox refuses it: the runner may run it
 		"timeout":   code,
+		"pool":      "result = orders", // never ran (budget out): unverified, so not returned
 	} {
 		s := &Solver{Engine: oneAnswer{code}, Pool: failingPool{kind}, Schemas: schema.NewCache(), Settings: DefaultSettings()}
 		s.Settings.Repair = false
