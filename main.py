@@ -101,13 +101,14 @@ class Child:
                 self.proc.kill()
 
     def request(self, method, path, body=None, timeout=195):
+        """Returns (status, body, request id) of a call to the child."""
         req = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=body, method=method,
                                      headers={"Content-Type": "application/json"})
         try:
             with urllib.request.urlopen(req, timeout=timeout) as r:
-                return r.status, r.read()
+                return r.status, r.read(), r.headers.get("X-Request-Id", "")
         except urllib.error.HTTPError as e:
-            return e.code, e.read()
+            return e.code, e.read(), ""
 
 
 child = Child()
@@ -161,7 +162,7 @@ async def app(scope, receive, send):
         if not child.alive():
             return await _send(send, 503, {"status": "error", "error": "harness serve is not running"})
         try:
-            status, data = await asyncio.to_thread(child.request, "GET", "/", None, 5)
+            status, data, _ = await asyncio.to_thread(child.request, "GET", "/", None, 5)
             return await _send(send, status, json.loads(data or b"{}"))
         except Exception as e:  # still starting: connection refused
             return await _send(send, 503, {"status": "loading", "detail": str(e)})
@@ -178,9 +179,10 @@ async def app(scope, receive, send):
             child.start()
         started = time.time()
         try:
-            status, data = await asyncio.to_thread(child.request, "POST", "/chat", body)
+            status, data, request_id = await asyncio.to_thread(child.request, "POST", "/chat", body)
             if status == 200:
-                return await _send(send, 200, json.loads(data))
+                # The request id ties this answer to the server's log line.
+                return await _send(send, 200, json.loads(data), [(b"x-request-id", request_id.encode())])
             reason = data[:300]
         except Exception as e:
             reason = str(e)

@@ -108,6 +108,9 @@ func TestRunnerContract(t *testing.T) {
 		if resp.StatusCode != 200 || err != nil || out.Response == nil {
 			t.Fatalf("%s: status %d, decode %v", task.ID, resp.StatusCode, err)
 		}
+		if resp.Header.Get("X-Request-Id") == "" {
+			t.Errorf("%s: no X-Request-Id: the answer did not come from harness serve", task.ID)
+		}
 		if !strings.Contains(*out.Response, "result") {
 			t.Errorf("%s: the answer does not assign result: %q", task.ID, *out.Response)
 		}
