@@ -114,6 +114,8 @@ type Engine struct {
 	bos    []int // the BOS token when the model wants one
 	cached []int // tokens whose KV sequence 0 holds
 	closed bool
+
+	weightBufs map[string]float64 // MiB of weights by ggml buffer type, as llama.cpp reported at load
 }
 
 var backendOnce sync.Once
@@ -139,7 +141,10 @@ func Load(path string, o Options) (*Engine, error) {
 		return nil, fmt.Errorf("model %s: KV cache type %s needs head sizes divisible by 32 (have %d, %d)", path, o.KVCacheType, sh.headDimK, sh.headDimV)
 	}
 	backendInit()
-	model, err := llama.LoadModelFromFile(path, llama.ModelParams{NumGpuLayers: o.GPULayers, UseMmap: true, Progress: func(float32) {}})
+	var model *llama.Model
+	bufs := withBufferTap(func() {
+		model, err = llama.LoadModelFromFile(path, llama.ModelParams{NumGpuLayers: o.GPULayers, UseMmap: true, Progress: func(float32) {}})
+	})
 	if err != nil {
 		return nil, fmt.Errorf("model %s: llama.cpp could not load it", path)
 	}
@@ -161,7 +166,7 @@ func Load(path string, o Options) (*Engine, error) {
 		llama.FreeModel(model)
 		return nil, err
 	}
-	e := &Engine{info: info, opts: o, model: model, lctx: lctx, batch: batch, nVocab: model.NumVocab(), perSeq: ctxPerSeq(lctx)}
+	e := &Engine{info: info, opts: o, model: model, lctx: lctx, batch: batch, nVocab: model.NumVocab(), perSeq: ctxPerSeq(lctx), weightBufs: bufs}
 	// Tokenizing "" with special tokens yields exactly the BOS the model adds, if any.
 	if e.bos, err = model.Tokenize("", true, true); err != nil {
 		e.Close()
@@ -172,6 +177,17 @@ func Load(path string, o Options) (*Engine, error) {
 
 // Info describes the loaded model.
 func (e *Engine) Info() ModelInfo { return e.info }
+
+// WeightBuffers returns the MiB of model weights llama.cpp placed in each ggml
+// buffer type at load: "CPU_REPACK" holds the weights repacked for the
+// interleaved Q4_0/Q4_K kernels, "CPU_Mapped" the rest (mmap).
+func (e *Engine) WeightBuffers() map[string]float64 {
+	out := make(map[string]float64, len(e.weightBufs))
+	for k, v := range e.weightBufs {
+		out[k] = v
+	}
+	return out
+}
 
 // Options returns the options in effect (defaults filled in).
 func (e *Engine) Options() Options { return e.opts }

@@ -7,13 +7,13 @@ import (
 )
 
 // quantTypes maps Quantize's type names to enum llama_ftype.
-var quantTypes = map[string]int{"q4_k_m": 15, "q8_0": 7}
+var quantTypes = map[string]int{"q4_k_m": 15, "q8_0": 7, "q4_0": 2}
 
-// Quantize writes in, requantised to typ ("q4_k_m" or "q8_0"), to out.
+// Quantize writes in, requantised to typ ("q4_k_m", "q8_0" or "q4_0"), to out.
 func Quantize(in, out, typ string) error {
 	ftype, ok := quantTypes[typ]
 	if !ok {
-		return fmt.Errorf("quantize: unknown type %q (want q4_k_m or q8_0)", typ)
+		return fmt.Errorf("quantize: unknown type %q (want q4_k_m, q8_0 or q4_0)", typ)
 	}
 	if _, err := Inspect(in); err != nil {
 		return fmt.Errorf("quantize: %w", err)
