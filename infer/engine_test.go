@@ -310,3 +310,23 @@ func TestQuantizedKVCache(t *testing.T) {
 		e.Close()
 	}
 }
+
+func TestPlainRun(t *testing.T) {
+	e := loadTiny(t, Options{})
+	r := Request{Messages: ask("count rows"), MaxTokens: 8}
+	for _, k := range []int{1, 3} {
+		p, err := e.PlainRun(context.Background(), r, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.DecodeTokens != 8*k || p.PromptTokens == 0 || p.PromptTokS() <= 0 || p.DecodeTokS() <= 0 {
+			t.Errorf("k=%d: %+v", k, p)
+		}
+	}
+	// The plain run uses its own context: the engine's greedy output is unchanged.
+	a := gen(t, e, r)
+	b := gen(t, loadTiny(t, Options{}), r)
+	if a.Candidates[0].Text != b.Candidates[0].Text {
+		t.Errorf("after plain runs %q, fresh engine %q", a.Candidates[0].Text, b.Candidates[0].Text)
+	}
+}
