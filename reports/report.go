@@ -55,6 +55,7 @@ func Write(run Run) (string, error) {
 	sort.Float64s(sorted)
 	b.WriteString("## Score\n\n| figure | value |\n|---|---|\n")
 	fmt.Fprintf(&b, "| N (exact matches) | %d of %d (%.1f%%) |\n", res.N, res.Questions, 100*res.Accuracy)
+	fmt.Fprintf(&b, "| values-only (right up to column names and order) | %d of %d (%.1f%%) |\n", res.ValuesN, res.Questions, 100*res.ValuesAccuracy)
 	fmt.Fprintf(&b, "| sum T | %.2f s |\n", res.SumT)
 	if len(sorted) > 0 {
 		fmt.Fprintf(&b, "| s/question mean, median, p90 | %.2f, %.2f, %.2f |\n", stat.Mean(sorted, nil),
@@ -113,7 +114,9 @@ func Write(run Run) (string, error) {
 		}
 		fmt.Fprintf(&b, "%s %d", k, res.Counts[k])
 	}
-	b.WriteString("\n\n## Time\n\n")
+	b.WriteString("\n\n")
+	writeClasses(&b, res)
+	b.WriteString("## Time\n\n")
 	if len(secs) > 0 {
 		p, err := histPlot("Seconds per question", "seconds", secs, min(20, max(5, len(secs)/3)))
 		if err != nil {
@@ -148,14 +151,55 @@ func Write(run Run) (string, error) {
 		}
 	}
 	if len(fails) > 0 {
-		fmt.Fprintf(&b, "## Failures (%d; all in failures.jsonl)\n\n| id | category | kind | error |\n|---|---|---|---|\n", len(fails))
+		fmt.Fprintf(&b, "## Failures (%d; all in failures.jsonl)\n\n| id | category | class | kind | error |\n|---|---|---|---|---|\n", len(fails))
 		for _, s := range fails {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", s.ID, s.Category, s.Kind(), cell(s.ErrorKind, 120))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", s.ID, s.Category, cell(classOf(s), 60), s.Kind(), cell(s.ErrorKind, 120))
 		}
 		b.WriteString("\n")
 	}
 	path := filepath.Join(run.Dir, ReportFile)
 	return path, os.WriteFile(path, []byte(b.String()), 0o644)
+}
+
+// classOf is a sample's class with its detail, e.g. "columns: extra: n".
+func classOf(s score.Sample) string {
+	c, d := s.Class, s.ClassDetail
+	if c == "" {
+		c, d = score.Classify(s)
+	}
+	if d != "" {
+		return c + ": " + d
+	}
+	return c
+}
+
+// writeClasses renders the failure-class table of a run.
+func writeClasses(b *strings.Builder, res score.Results) {
+	if res.Classes == nil { // results.json older than the classes
+		return
+	}
+	b.WriteString("## Failure classes\n\n| class | meaning | questions | share |\n|---|---|---|---|\n")
+	names := append([]string(nil), score.Classes...)
+	if res.Classes[score.ClassUnknown] > 0 {
+		names = append(names, score.ClassUnknown)
+	}
+	share := func(n int) float64 { return 100 * float64(n) / float64(max(res.Questions, 1)) }
+	for _, c := range names {
+		n := res.Classes[c]
+		fmt.Fprintf(b, "| %s | %s | %d | %.1f%% |\n", c, score.ClassMeaning[c], n, share(n))
+		if c == score.ClassError {
+			kinds := make([]string, 0, len(res.ErrorKinds))
+			for k := range res.ErrorKinds {
+				kinds = append(kinds, k)
+			}
+			sort.Strings(kinds)
+			for _, k := range kinds {
+				fmt.Fprintf(b, "| error: %s | | %d | %.1f%% |\n", k, res.ErrorKinds[k], share(res.ErrorKinds[k]))
+			}
+		}
+	}
+	fmt.Fprintf(b, "\nValues-only accuracy (right + names): %d of %d (%.1f%%), strict %d (%.1f%%).\n\n",
+		res.ValuesN, res.Questions, 100*res.ValuesAccuracy, res.N, 100*res.Accuracy)
 }
 
 // stageMeans returns, per category and for all questions together (the last
@@ -215,16 +259,29 @@ func CompareMarkdown(c Comparison, alpha float64) string {
 	fmt.Fprintf(&b, "Verdict at alpha %.2g: **%s** (exact McNemar p = %.4g on %d discordant pairs)\n\n", alpha, c.Verdict(alpha), c.P, c.RightOnlyInA+c.RightOnlyInB)
 	b.WriteString("| figure | A | B | delta |\n|---|---|---|---|\n")
 	fmt.Fprintf(&b, "| accuracy (%d paired questions) | %.1f%% | %.1f%% | %+.1f pts |\n", c.Paired, 100*c.AccuracyA, 100*c.AccuracyB, 100*(c.AccuracyB-c.AccuracyA))
+	fmt.Fprintf(&b, "| values-only accuracy | %.1f%% | %.1f%% | %+.1f pts (McNemar p = %.4g: %d vs %d) |\n", 100*c.ValuesAccuracyA, 100*c.ValuesAccuracyB,
+		100*(c.ValuesAccuracyB-c.ValuesAccuracyA), c.ValuesP, c.ValuesRightOnlyInA, c.ValuesRightOnlyInB)
 	fmt.Fprintf(&b, "| Final Score | %.4f | %.4f | %+.4f |\n\n", c.ScoreA, c.ScoreB, c.ScoreB-c.ScoreA)
 	fmt.Fprintf(&b, "Both right %d, both wrong %d, right only in A %d, right only in B %d, unpaired %d.\n\n",
 		c.BothRight, c.BothWrong, c.RightOnlyInA, c.RightOnlyInB, c.Unpaired)
+	if len(c.ClassesA)+len(c.ClassesB) > 0 {
+		b.WriteString("| class (paired questions) | A | B | delta |\n|---|---|---|---|\n")
+		names := append([]string(nil), score.Classes...)
+		if c.ClassesA[score.ClassUnknown]+c.ClassesB[score.ClassUnknown] > 0 {
+			names = append(names, score.ClassUnknown)
+		}
+		for _, n := range names {
+			fmt.Fprintf(&b, "| %s | %d | %d | %+d |\n", n, c.ClassesA[n], c.ClassesB[n], c.ClassesB[n]-c.ClassesA[n])
+		}
+		b.WriteString("\n")
+	}
 	flips := func(title string, fs []Flip) {
 		if len(fs) == 0 {
 			return
 		}
 		fmt.Fprintf(&b, "## %s (%d)\n\n| id | category | A | B |\n|---|---|---|---|\n", title, len(fs))
 		for _, f := range fs {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", f.ID, f.Category, f.KindA, f.KindB)
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", f.ID, f.Category, cell(f.kindA(), 60), cell(f.kindB(), 60))
 		}
 		b.WriteString("\n")
 	}

@@ -143,3 +143,96 @@ func TestWriteReportAndHistory(t *testing.T) {
 		t.Errorf("empty history: %v", err)
 	}
 }
+
+// classRun builds a run whose question i has class classes[i] (names counts as values-right).
+func classRun(t *testing.T, id string, classes []string) Run {
+	dir := filepath.Join(t.TempDir(), id)
+	rec, _, err := score.OpenRecord(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var samples []score.Sample
+	for i, c := range classes {
+		s := score.Sample{ID: string(rune('A' + i)), Category: "joins", Correct: c == score.ClassRight, Class: c, Seconds: 1}
+		if c == score.ClassError {
+			s.ClassDetail, s.ErrorKind = "runtime", "runtime: boom"
+		} else if !s.Correct {
+			s.ErrorKind = "mismatch"
+		}
+		if err := rec.Append(s); err != nil {
+			t.Fatal(err)
+		}
+		samples = append(samples, s)
+	}
+	rec.Close()
+	res := score.Results{ID: id, Planned: len(classes)}
+	score.Summarize(&res, samples)
+	if err := score.WriteResults(dir, res); err != nil {
+		t.Fatal(err)
+	}
+	run, err := LoadRun(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run
+}
+
+func TestClassesInReportAndCompare(t *testing.T) {
+	r, n, c, w, e, p := score.ClassRight, score.ClassNames, score.ClassColumns, score.ClassWrong, score.ClassError, score.ClassPlaceholder
+	a := classRun(t, "a", []string{r, n, n, n, c, w, e, p})
+	b := classRun(t, "b", []string{r, r, r, n, w, w, e, n})
+	path, err := Write(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md, _ := os.ReadFile(path)
+	for _, want := range []string{
+		"| values-only (right up to column names and order) | 4 of 8 (50.0%) |",
+		"## Failure classes",
+		"| names | right values, other column names or order | 3 | 37.5% |",
+		"| columns | right rows, extra or missing columns | 1 | 12.5% |",
+		"| error: runtime | | 1 | 12.5% |",
+		"| placeholder | placeholder (no candidate ran) | 1 | 12.5% |",
+		"| class | kind | error |",
+	} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("report lacks %q:\n%s", want, md)
+		}
+	}
+	cmp := Compare(a, b)
+	// Strict: A right on 1 (A), B on 3 (A, B, C).
+	if cmp.AccuracyA != 1.0/8 || cmp.AccuracyB != 3.0/8 || cmp.RightOnlyInB != 2 {
+		t.Errorf("strict %+v", cmp)
+	}
+	// Values-right: A {A,B,C,D}, B {A,B,C,D,H}: only H differs.
+	if cmp.ValuesAccuracyA != 4.0/8 || cmp.ValuesAccuracyB != 5.0/8 || cmp.ValuesRightOnlyInA != 0 || cmp.ValuesRightOnlyInB != 1 || cmp.ValuesP != 1 {
+		t.Errorf("values-only %+v", cmp)
+	}
+	if cmp.ClassesA[n] != 3 || cmp.ClassesB[n] != 2 || cmp.ClassesB[w] != 2 {
+		t.Errorf("classes %v %v", cmp.ClassesA, cmp.ClassesB)
+	}
+	out := CompareMarkdown(cmp, 0.1)
+	for _, want := range []string{"| values-only accuracy | 50.0% | 62.5% | +12.5 pts (McNemar p = 1: 0 vs 1) |", "| names | 3 | 2 | -1 |", "mismatch (names)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("comparison lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// A run recorded before the classes gets them from its samples when loaded.
+func TestOldRunIsClassifiedOnLoad(t *testing.T) {
+	run := fakeRun(t, "old", []bool{true, false}, false)
+	res := run.Results
+	res.Classes, res.ErrorKinds, res.ValuesN = nil, nil, 0
+	if err := score.WriteResults(run.Dir, res); err != nil {
+		t.Fatal(err)
+	}
+	back, err := LoadRun(run.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The fake wrong sample has no gold verdict: an error of kind gold.
+	if back.Results.Classes[score.ClassRight] != 1 || back.Results.ErrorKinds["gold"] != 1 || back.Results.ValuesN != 1 {
+		t.Errorf("classes %v values N %d", back.Results.Classes, back.Results.ValuesN)
+	}
+}

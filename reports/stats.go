@@ -35,6 +35,13 @@ func LoadRun(dir string) (Run, error) {
 	if err != nil {
 		return Run{}, err
 	}
+	if res.Classes == nil && len(samples) > 0 {
+		// results.json older than the failure classes: classify from the samples
+		// (their wrong answers without values fingerprints are "unclassified").
+		again := res
+		score.Summarize(&again, samples)
+		res.Classes, res.ErrorKinds, res.ValuesN, res.ValuesAccuracy = again.Classes, again.ErrorKinds, again.ValuesN, again.ValuesAccuracy
+	}
 	return Run{Dir: dir, Results: res, Samples: samples}, nil
 }
 
@@ -56,6 +63,19 @@ type Flip struct {
 	Category string `json:"category"`
 	KindA    string `json:"kind_a"`
 	KindB    string `json:"kind_b"`
+	// ClassA and ClassB are the failure classes (score.Classify).
+	ClassA string `json:"class_a,omitempty"`
+	ClassB string `json:"class_b,omitempty"`
+}
+
+func (f Flip) kindA() string { return kindClass(f.KindA, f.ClassA) }
+func (f Flip) kindB() string { return kindClass(f.KindB, f.ClassB) }
+
+func kindClass(kind, class string) string {
+	if class == "" || class == score.ClassRight {
+		return kind
+	}
+	return kind + " (" + class + ")"
 }
 
 // Comparison of run B against run A on the questions both scored.
@@ -74,6 +94,14 @@ type Comparison struct {
 	Fixed                []Flip // wrong in A, right in B
 	Broken               []Flip // right in A, wrong in B
 	Unpaired             int    // questions scored in only one of the runs
+
+	// The same under the names-insensitive verdict (score.Sample.ValuesRight):
+	// accuracy over the paired questions, discordant pairs and exact McNemar p.
+	ValuesAccuracyA, ValuesAccuracyB       float64
+	ValuesRightOnlyInA, ValuesRightOnlyInB int
+	ValuesP                                float64
+	// ClassesA and ClassesB count the paired questions by failure class.
+	ClassesA, ClassesB map[string]int
 }
 
 // Compare pairs the two runs' samples by question id.
@@ -83,7 +111,8 @@ func Compare(a, b Run) Comparison {
 	for _, s := range b.Samples {
 		inB[s.ID] = s
 	}
-	rightA, rightB := 0, 0
+	rightA, rightB, valuesA, valuesB := 0, 0, 0, 0
+	c.ClassesA, c.ClassesB = map[string]int{}, map[string]int{}
 	for _, sa := range a.Samples {
 		sb, ok := inB[sa.ID]
 		if !ok {
@@ -92,7 +121,23 @@ func Compare(a, b Run) Comparison {
 		}
 		delete(inB, sa.ID)
 		c.Paired++
-		f := Flip{ID: sa.ID, Category: sa.Category, KindA: sa.Kind(), KindB: sb.Kind()}
+		ca, cb := classOnly(sa), classOnly(sb)
+		c.ClassesA[ca]++
+		c.ClassesB[cb]++
+		va, vb := sa.ValuesRight(), sb.ValuesRight()
+		switch {
+		case va && !vb:
+			c.ValuesRightOnlyInA++
+		case vb && !va:
+			c.ValuesRightOnlyInB++
+		}
+		if va {
+			valuesA++
+		}
+		if vb {
+			valuesB++
+		}
+		f := Flip{ID: sa.ID, Category: sa.Category, KindA: sa.Kind(), KindB: sb.Kind(), ClassA: ca, ClassB: cb}
 		switch {
 		case sa.Correct && sb.Correct:
 			c.BothRight++
@@ -116,8 +161,20 @@ func Compare(a, b Run) Comparison {
 	if c.Paired > 0 {
 		c.AccuracyA = float64(rightA) / float64(c.Paired)
 		c.AccuracyB = float64(rightB) / float64(c.Paired)
+		c.ValuesAccuracyA = float64(valuesA) / float64(c.Paired)
+		c.ValuesAccuracyB = float64(valuesB) / float64(c.Paired)
 	}
 	c.P = McNemarExact(c.RightOnlyInA, c.RightOnlyInB)
+	c.ValuesP = McNemarExact(c.ValuesRightOnlyInA, c.ValuesRightOnlyInB)
+	return c
+}
+
+// classOnly is a sample's failure class, classified now for older records.
+func classOnly(s score.Sample) string {
+	if s.Class != "" {
+		return s.Class
+	}
+	c, _ := score.Classify(s)
 	return c
 }
 

@@ -32,7 +32,7 @@ func newCmdExec() *cobra.Command {
 		Use:   "exec --table NAME=PATH ... --code CODE|@FILE",
 		Short: "Run Polars code in a worker and print its fingerprint and first rows",
 		Long: "Runs the code as the judge would (tables bound to their names, the result in `result`)\n" +
-			"and prints the runner's fingerprint. Exit 0 when it ran, 1 for a classified failure, 2 for bad usage.",
+			"and prints the runner's fingerprint and the names-insensitive one (values). Exit 0 when it ran, 1 for a classified failure, 2 for bad usage.",
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runExec(c, o) },
 	}
@@ -44,7 +44,16 @@ func newCmdExec() *cobra.Command {
 	return c
 }
 
-// execResult is the JSON `harness exec --json` prints.
+func orNone(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// execResult is the JSON `harness exec --json` prints: the fingerprint holds
+// the runner's (hash, rows, cols, columns) and the names-insensitive one
+// (values, column_values).
 type execResult struct {
 	OK          bool              `json:"ok"`
 	ErrorKind   string            `json:"error_kind,omitempty"`
@@ -108,7 +117,7 @@ func runExec(c *cobra.Command, o *ExecOptions) error {
 		}
 	} else if out.OK {
 		fp := out.Fingerprint
-		fmt.Fprintf(w, "ok  hash %s  %d rows x %d cols  [%s]  %.1f ms\n", fp.Hash, fp.Rows, fp.Cols, strings.Join(fp.Columns, ", "), res.ElapsedMS)
+		fmt.Fprintf(w, "ok  hash %s  values %s  %d rows x %d cols  [%s]  %.1f ms\n", fp.Hash, orNone(fp.Values), fp.Rows, fp.Cols, strings.Join(fp.Columns, ", "), res.ElapsedMS)
 		// Rows in the result's column order (a map would sort the keys).
 		for _, row := range out.Head {
 			cells := make([]string, len(fp.Columns))

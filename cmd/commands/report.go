@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"polarsbench/harness/score"
 	"polarsbench/reports"
 )
 
@@ -23,9 +24,11 @@ func newCmdReport() *cobra.Command {
 		Use:   "report RUNDIR [--compare RUNDIR2] | report --history RUNSDIR",
 		Short: "Write a run's report.md with plots, compare two runs, or chart all runs",
 		Long: `report RUNDIR writes RUNDIR/report.md with PNG plots (accuracy by category, seconds per
-question, time per stage, score factors).
+question, time per stage, score factors) and the failure-class table, and prints the strict and
+values-only accuracy and the class counts.
 --compare RUNDIR2 pairs the questions of both runs, lists the flips and runs an exact McNemar
-test: RUNDIR2 is called better only when it wins more discordant pairs and p < --alpha.
+test: RUNDIR2 is called better only when it wins more discordant pairs and p < --alpha. It shows
+the strict and the values-only accuracy (with its own McNemar p) and the classes of both runs.
 --history RUNSDIR writes RUNSDIR/history.md and history.png over every run folder in it.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error { return runReport(c, o, args) },
@@ -64,6 +67,10 @@ func runReport(c *cobra.Command, o *ReportOptions, args []string) error {
 		if err != nil {
 			return err
 		}
+		res := a.Results
+		fmt.Fprintf(out, "accuracy %.1f%% (%d/%d), values-only %.1f%% (%d/%d)\n", 100*res.Accuracy, res.N, res.Questions,
+			100*res.ValuesAccuracy, res.ValuesN, res.Questions)
+		fmt.Fprintf(out, "classes: %s\n", score.ClassCounts(res))
 		fmt.Fprintf(out, "report: %s\n", path)
 		return nil
 	}

@@ -37,7 +37,10 @@ func newCmdScoreWith(o *ScoreOptions) *cobra.Command {
 		Long: `Starts ` + "`harness serve`" + ` on a free loopback port (or uses --endpoint), sends every question
 on POST /chat as the runner does, times each request, samples the server tree's RSS and the
 GPU memory every 0.2 s, judges answer and gold in a fresh Python with the runner's script, and
-computes the official Final Score. Every question is appended (fsynced) to
+computes the official Final Score. Each question also gets a failure class: right; names (right
+values under other column names or order); columns (right rows, extra or missing columns); wrong
+(values); error (by kind); placeholder (no candidate ran). The summary prints the strict and the
+values-only accuracy (right + names) and the class counts. Every question is appended (fsynced) to
 runs/<id>/samples.jsonl as soon as it is judged; --resume RUNDIR continues a killed run.
 Ctrl-C stops cleanly and prints the summary so far.`,
 		Args: cobra.NoArgs,
@@ -158,7 +161,7 @@ func runScore(c *cobra.Command, o *ScoreOptions) error {
 	fmt.Fprintf(errOut, "score: run folder %s\n", dir)
 	res, runErr := score.Run(c.Context(), score.Options{
 		Config: cfg, RunDir: dir, Resume: o.Resume != "", Exe: exe,
-		ReadyTimeout: o.ReadyTimeout, Judge: score.FreshJudge(py, o.JudgeTimeout),
+		ReadyTimeout: o.ReadyTimeout, Judge: score.FreshJudge(py, o.JudgeTimeout), Contained: score.FreshContained(py, o.JudgeTimeout),
 		Progress: errOut, TTY: tty,
 	})
 	interrupted := runErr != nil && c.Context().Err() != nil

@@ -18,6 +18,9 @@ type Settings struct {
 	Repair      bool    `json:"repair"`         // one repair round when every candidate failed
 	BudgetS     float64 `json:"budget_s"`       // wall-clock budget per question; the runner aborts at 200 s
 	ExecTimeout float64 `json:"exec_timeout_s"` // per candidate execution
+	// Vote is how candidates are grouped for the vote: VoteStrict (the runner's
+	// fingerprint) or VoteValues (the names-insensitive one; see ElectBy); empty is strict.
+	Vote string `json:"vote"`
 }
 
 // DefaultSettings is what `harness serve` uses without a config.
@@ -32,6 +35,7 @@ func DefaultSettings() Settings {
 		Repair:      true,
 		BudgetS:     90,
 		ExecTimeout: 10,
+		Vote:        VoteStrict,
 	}
 }
 
@@ -66,6 +70,8 @@ func (s Settings) Validate() error {
 		return fmt.Errorf("settings: examples must be >= 0")
 	case s.ExecTimeout <= 0:
 		return fmt.Errorf("settings: exec_timeout_s must be > 0")
+	case s.Vote != "" && s.Vote != VoteStrict && s.Vote != VoteValues:
+		return fmt.Errorf("settings: vote must be %q or %q, got %q", VoteStrict, VoteValues, s.Vote)
 	}
 	return nil
 }

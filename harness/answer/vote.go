@@ -24,24 +24,50 @@ type Candidate struct {
 
 // Vote is one group of candidates whose results have the same fingerprint.
 type Vote struct {
-	FingerprintHash string `json:"fingerprint_hash"`
-	Rows            int    `json:"rows"`
-	Cols            int    `json:"cols"`
-	Count           int    `json:"count"`
-	Members         []int  `json:"members"`
+	FingerprintHash string `json:"fingerprint_hash"` // the runner's hash of the group's first member
+	// ValuesHash is the names-insensitive fingerprint the group shares when
+	// grouped by values (VoteValues); empty under VoteStrict.
+	ValuesHash string `json:"values_hash,omitempty"`
+	Rows       int    `json:"rows"`
+	Cols       int    `json:"cols"`
+	Count      int    `json:"count"`
+	Members    []int  `json:"members"`
 }
+
+// Vote groupings (Settings.Vote).
+const (
+	// VoteStrict groups candidates by the runner's fingerprint: hash, shape and
+	// the ordered column names.
+	VoteStrict = "strict"
+	// VoteValues groups candidates by the names-insensitive fingerprint
+	// (judge.Fingerprint.Values) and shape: results that differ only in column
+	// names or column order vote together. A candidate without it (a worker
+	// that could not compute it) is grouped strictly.
+	VoteValues = "values"
+)
 
 func fingerprintKey(f judge.Fingerprint) string {
 	return fmt.Sprintf("%s|%d|%d|%s", f.Hash, f.Rows, f.Cols, strings.Join(f.Columns, "\x00"))
 }
 
-// Elect groups the successful candidates by result fingerprint and returns the
-// index of the answer: the largest group wins; ties go to the group holding the
-// greedy candidate (index 0), then to the higher best mean log-probability.
-// Within the winning group the greedy candidate, else the most likely one, is
+func groupKey(f judge.Fingerprint, mode string) (key, values string) {
+	if mode == VoteValues && f.Values != "" {
+		return fmt.Sprintf("values|%s|%d|%d", f.Values, f.Rows, f.Cols), f.Values
+	}
+	return "strict|" + fingerprintKey(f), ""
+}
+
+// Elect is ElectBy with the strict grouping.
+func Elect(cands []Candidate) (int, []Vote) { return ElectBy(cands, VoteStrict) }
+
+// ElectBy groups the successful candidates by result fingerprint (mode
+// VoteStrict or VoteValues; anything else is strict) and returns the index of
+// the answer: the largest group wins; ties go to the group holding the greedy
+// candidate (index 0), then to the higher best mean log-probability. Within
+// the winning group the greedy candidate, else the most likely one, is
 // returned. With no successful candidate it returns -1. It sets each
 // candidate's Group.
-func Elect(cands []Candidate) (int, []Vote) {
+func ElectBy(cands []Candidate, mode string) (int, []Vote) {
 	var votes []Vote
 	byKey := map[string]int{}
 	for i := range cands {
@@ -49,12 +75,12 @@ func Elect(cands []Candidate) (int, []Vote) {
 		if !cands[i].OK {
 			continue
 		}
-		k := fingerprintKey(cands[i].Fingerprint)
+		k, values := groupKey(cands[i].Fingerprint, mode)
 		g, ok := byKey[k]
 		if !ok {
 			g = len(votes)
 			byKey[k] = g
-			votes = append(votes, Vote{FingerprintHash: cands[i].Fingerprint.Hash, Rows: cands[i].Fingerprint.Rows, Cols: cands[i].Fingerprint.Cols})
+			votes = append(votes, Vote{FingerprintHash: cands[i].Fingerprint.Hash, ValuesHash: values, Rows: cands[i].Fingerprint.Rows, Cols: cands[i].Fingerprint.Cols})
 		}
 		votes[g].Count++
 		votes[g].Members = append(votes[g].Members, i)

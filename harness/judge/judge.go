@@ -6,6 +6,7 @@ package judge
 import (
 	"bytes"
 	"context"
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,12 +19,31 @@ import (
 	"polarsbench/datasets"
 )
 
-// Fingerprint is what the runner compares between an answer and the gold.
+// ValuesPython is the Python source of the names-insensitive fingerprint
+// (values.py): the judge runs it after the runner's script, and the Polars
+// worker holds the same text.
+//
+//go:embed values.py
+var ValuesPython string
+
+// Fingerprint is what the runner compares between an answer and the gold
+// (Hash, Rows, Cols, Columns), plus the names-insensitive fingerprint.
 type Fingerprint struct {
 	Hash    string   `json:"hash"`
 	Rows    int      `json:"rows"`
 	Cols    int      `json:"cols"`
 	Columns []string `json:"columns"`
+	// Values is the names-insensitive fingerprint: a hash of the multiset of
+	// the result's rows, each row a tuple of cells taken as the runner's CSV
+	// prints them, with the columns in a canonical order (by ColumnValues).
+	// Two results have equal Values when they hold the same rows up to column
+	// names, column order and row order (up to hash collisions; values.py has
+	// the details). Results the runner calls equal always have equal Values.
+	// Empty when it could not be computed (or in records older than it).
+	Values string `json:"values,omitempty"`
+	// ColumnValues[i] is the hash of the multiset of column i's cells (Columns
+	// order), blind to the column's name and to row order.
+	ColumnValues []string `json:"column_values,omitempty"`
 }
 
 // Equal reports whether f and g agree on hash, shape and the ordered column list.
@@ -35,6 +55,33 @@ func (f Fingerprint) Equal(g Fingerprint) bool {
 		if f.Columns[i] != g.Columns[i] {
 			return false
 		}
+	}
+	return true
+}
+
+// ValuesEqual reports whether f and g hold the same rows up to column names
+// and column order. False when either lacks the values fingerprint.
+func (f Fingerprint) ValuesEqual(g Fingerprint) bool {
+	return f.Values != "" && f.Values == g.Values && f.Rows == g.Rows && f.Cols == g.Cols
+}
+
+// ColumnsContain reports whether every column of g has a column of f with the
+// same multiset of values, each matched to a distinct one (g's columns are a
+// sub-multiset of f's by ColumnValues). It is necessary, not sufficient, for f
+// kept to some of its columns to equal g: rows are not aligned (see Contained).
+func (f Fingerprint) ColumnsContain(g Fingerprint) bool {
+	if len(f.ColumnValues) != f.Cols || len(g.ColumnValues) != g.Cols || g.Cols == 0 || g.Cols > f.Cols {
+		return false
+	}
+	have := map[string]int{}
+	for _, h := range f.ColumnValues {
+		have[h]++
+	}
+	for _, h := range g.ColumnValues {
+		if have[h] == 0 {
+			return false
+		}
+		have[h]--
 	}
 	return true
 }
@@ -86,6 +133,22 @@ print(json.dumps({"columns": result.columns, "shape": {"rows": result.height, "c
 	return b.String()
 }
 
+// valuesTrailer follows the runner's script in Run: after the runner's line it
+// prints one more line with the names-insensitive fingerprint. It never fails
+// (an empty fingerprint instead), so the runner's verdict is unchanged.
+var valuesTrailer = "import io, itertools\n" + ValuesPython + `
+try:
+    _pb_values, _pb_columns = values_fingerprint(result)
+except Exception:
+    _pb_values, _pb_columns = "", []
+print(json.dumps({"values_fingerprint": {"values": _pb_values, "column_values": _pb_columns}}))
+`
+
+// ScriptWithValues is Script followed by the values trailer: what Run executes.
+func ScriptWithValues(tables []datasets.TableRef, code string) string {
+	return Script(tables, code) + valuesTrailer
+}
+
 // runnerLine is the JSON line the script prints.
 type runnerLine struct {
 	Columns []string `json:"columns"`
@@ -96,26 +159,65 @@ type runnerLine struct {
 	Hash string `json:"hash"`
 }
 
-// Run judges code in a fresh interpreter. Code that fails gives Verdict{OK:false};
-// err is only for problems around it (no interpreter, bad table names, ctx done).
-// timeout <= 0 means none, as in the runner.
+// valuesLine is the line the values trailer prints.
+type valuesLine struct {
+	V *struct {
+		Values       string   `json:"values"`
+		ColumnValues []string `json:"column_values"`
+	} `json:"values_fingerprint"`
+}
+
+// Run judges code in a fresh interpreter with the runner's script (followed by
+// the values trailer, which only adds Values and ColumnValues). Code that fails
+// gives Verdict{OK:false}; err is only for problems around it (no interpreter,
+// bad table names, ctx done). timeout <= 0 means none, as in the runner.
 func Run(ctx context.Context, python string, tables []datasets.TableRef, code string, timeout time.Duration) (Verdict, error) {
 	for _, t := range tables {
 		if !identifier.MatchString(t.Name) {
 			return Verdict{}, fmt.Errorf("judge: table name %q is not a Python identifier", t.Name)
 		}
 	}
+	out, failure, err := runScript(ctx, python, ScriptWithValues(tables, code), timeout)
+	if err != nil || failure != "" {
+		return Verdict{Error: failure}, err
+	}
+	// The code may print before the runner's line; the trailer's line follows it.
+	last := lastLine(out)
+	var vl valuesLine
+	if json.Unmarshal([]byte(last), &vl) == nil && vl.V != nil {
+		out = strings.TrimSuffix(strings.TrimRight(out, "\n"), last)
+		last = lastLine(out)
+	}
+	var line runnerLine
+	if jerr := json.Unmarshal([]byte(last), &line); jerr != nil {
+		return Verdict{Error: "no result line in the output: " + jerr.Error()}, nil
+	}
+	cols := line.Columns
+	if cols == nil {
+		cols = []string{}
+	}
+	fp := Fingerprint{Hash: line.Hash, Rows: line.Shape.Rows, Cols: line.Shape.Cols, Columns: cols}
+	if vl.V != nil && vl.V.Values != "" {
+		fp.Values, fp.ColumnValues = vl.V.Values, vl.V.ColumnValues
+	}
+	return Verdict{OK: true, Fingerprint: fp}, nil
+}
+
+// runScript runs a script in a fresh interpreter. failure is the reason the
+// script itself failed (its last stderr line, or the timeout); err is for
+// problems around it.
+func runScript(ctx context.Context, python, script string, timeout time.Duration) (stdout, failure string, err error) {
 	f, err := os.CreateTemp("", "judge-*.py")
 	if err != nil {
-		return Verdict{}, fmt.Errorf("judge: %w", err)
+		return "", "", fmt.Errorf("judge: %w", err)
 	}
 	defer os.Remove(f.Name())
-	if _, err := f.WriteString(Script(tables, code)); err != nil {
+	if _, err := f.WriteString(script); err != nil {
 		f.Close()
-		return Verdict{}, fmt.Errorf("judge: %w", err)
+		return "", "", fmt.Errorf("judge: %w", err)
 	}
 	if err := f.Close(); err != nil {
-		return Verdict{}, fmt.Errorf("judge: %w", err)
+		return "", "", fmt.Errorf("judge: %w", err)
 	}
 	runCtx := ctx
 	if timeout > 0 {
@@ -124,32 +226,26 @@ func Run(ctx context.Context, python string, tables []datasets.TableRef, code st
 		defer cancel()
 	}
 	cmd := exec.CommandContext(runCtx, python, f.Name())
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	var out, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &stderr
 	err = cmd.Run()
 	if ctx.Err() != nil {
-		return Verdict{}, ctx.Err()
+		return "", "", ctx.Err()
 	}
 	if runCtx.Err() != nil {
-		return Verdict{Error: fmt.Sprintf("timeout after %s", timeout)}, nil
+		return "", fmt.Sprintf("timeout after %s", timeout), nil
 	}
 	var exitErr *exec.ExitError
 	if err != nil && !errors.As(err, &exitErr) {
-		return Verdict{}, fmt.Errorf("judge: starting %s: %w", python, err)
+		return "", "", fmt.Errorf("judge: starting %s: %w", python, err)
 	}
 	if err != nil {
-		return Verdict{Error: lastLine(stderr.String())}, nil
+		if l := lastLine(stderr.String()); l != "" {
+			return "", l, nil
+		}
+		return "", err.Error(), nil
 	}
-	// The code may print before the runner's line: the fingerprint is the last line.
-	var line runnerLine
-	if jerr := json.Unmarshal([]byte(lastLine(stdout.String())), &line); jerr != nil {
-		return Verdict{Error: "no result line in the output: " + jerr.Error()}, nil
-	}
-	cols := line.Columns
-	if cols == nil {
-		cols = []string{}
-	}
-	return Verdict{OK: true, Fingerprint: Fingerprint{Hash: line.Hash, Rows: line.Shape.Rows, Cols: line.Shape.Cols, Columns: cols}}, nil
+	return out.String(), "", nil
 }
 
 func lastLine(s string) string {
@@ -158,6 +254,61 @@ func lastLine(s string) string {
 		return s[i+1:]
 	}
 	return s
+}
+
+// Contained reports whether the result of big, kept to some of its columns,
+// equals the result of small up to column names, column order and row order,
+// both run in one fresh interpreter (each code over freshly read tables,
+// cells taken as the runner's CSV prints them). The columns of small are
+// matched to distinct columns of big with the same column hash (at most 64
+// matchings are tried); the two must have the same number of rows and, kept to
+// the matched columns, the same multiset of rows: the rows pair up, not only
+// the columns. A failure of either code gives false; err is for problems
+// around the run.
+func Contained(ctx context.Context, python string, tables []datasets.TableRef, big, small string, timeout time.Duration) (bool, error) {
+	var b strings.Builder
+	b.WriteString("import hashlib, io, itertools, json\nimport polars as pl\n")
+	b.WriteString(ValuesPython)
+	b.WriteString("\n\ndef _pb_tables():\n    return {\n")
+	for _, t := range tables {
+		if !identifier.MatchString(t.Name) {
+			return false, fmt.Errorf("judge: table name %q is not a Python identifier", t.Name)
+		}
+		reader := "read_parquet"
+		if t.Format == "csv" {
+			reader = "read_csv"
+		}
+		fmt.Fprintf(&b, "        %q: pl.%s(%s),\n", t.Name, reader, pyString(t.Path))
+	}
+	b.WriteString("    }\n")
+	bigJSON, _ := json.Marshal(big)
+	smallJSON, _ := json.Marshal(small)
+	fmt.Fprintf(&b, `
+
+def _pb_run(code):
+    ns = {"pl": pl, "hashlib": hashlib, "json": json, **_pb_tables()}
+    exec(compile(code, "<code>", "exec"), ns)
+    result = ns["result"]
+    if not isinstance(result, pl.DataFrame):
+        raise TypeError("result is not a DataFrame")
+    return result.select(result.columns)
+
+
+_pb_small = _pb_run(%s)
+_pb_big = _pb_run(%s)
+print(json.dumps({"contained": values_contained(_pb_small, _pb_big)}))
+`, smallJSON, bigJSON)
+	out, failure, err := runScript(ctx, python, b.String(), timeout)
+	if err != nil || failure != "" {
+		return false, err
+	}
+	var line struct {
+		Contained bool `json:"contained"`
+	}
+	if jerr := json.Unmarshal([]byte(lastLine(out)), &line); jerr != nil {
+		return false, nil
+	}
+	return line.Contained, nil
 }
 
 // Distinct runs code n times in fresh interpreters and returns the distinct

@@ -74,3 +74,69 @@ func TestRun(t *testing.T) {
 		t.Fatal("a bad table name must be an error")
 	}
 }
+
+func TestValuesEqualAndColumnsContain(t *testing.T) {
+	a := Fingerprint{Hash: "h1", Rows: 3, Cols: 2, Columns: []string{"k", "n"}, Values: "V", ColumnValues: []string{"K", "N"}}
+	b := Fingerprint{Hash: "h2", Rows: 3, Cols: 2, Columns: []string{"n", "key"}, Values: "V", ColumnValues: []string{"N", "K"}}
+	if !a.ValuesEqual(b) || a.Equal(b) {
+		t.Fatal("same values under other names must be values-equal, not equal")
+	}
+	if old := (Fingerprint{Hash: "h1", Rows: 3, Cols: 2, Columns: []string{"k", "n"}}); old.ValuesEqual(old) {
+		t.Fatal("no values fingerprint: never values-equal")
+	}
+	wide := Fingerprint{Rows: 3, Cols: 3, Values: "W", ColumnValues: []string{"X", "N", "K"}}
+	if !wide.ColumnsContain(a) || a.ColumnsContain(wide) || !a.ColumnsContain(b) {
+		t.Fatal("containment by column hashes")
+	}
+	twice := Fingerprint{Rows: 3, Cols: 2, Values: "T", ColumnValues: []string{"K", "K"}}
+	if wide.ColumnsContain(twice) {
+		t.Fatal("each column must match a distinct one")
+	}
+}
+
+func TestRunValuesAndContained(t *testing.T) {
+	py := repo.Python()
+	if _, err := os.Stat(py); err != nil {
+		t.Skipf("no venv: %v", err)
+	}
+	tables := []datasets.TableRef{{Name: "sk_films", Path: filepath.Join(repo.DataDir(), "sk_films.parquet"), Format: "parquet"}}
+	if _, err := os.Stat(tables[0].Path); err != nil {
+		t.Skipf("no built tables: %v", err)
+	}
+	if s := ScriptWithValues(tables, "result = sk_films"); !strings.HasPrefix(s, Script(tables, "result = sk_films")) {
+		t.Fatal("the values trailer must follow the runner's script unchanged")
+	}
+	ctx := context.Background()
+	gold := `result = sk_films.group_by("rating").agg(pl.len().alias("n"))`
+	v1, err := Run(ctx, py, tables, gold, time.Minute)
+	v2, err2 := Run(ctx, py, tables, "print('noise')\n"+`result = sk_films.group_by("rating").agg(pl.len().alias("count")).select("count", "rating")`, time.Minute)
+	if err != nil || err2 != nil || !v1.OK || !v2.OK {
+		t.Fatalf("%v %v %+v %+v", err, err2, v1, v2)
+	}
+	if Match(v1, v2) || !v1.Fingerprint.ValuesEqual(v2.Fingerprint) || len(v1.Fingerprint.ColumnValues) != 2 {
+		t.Fatalf("renamed and reordered: %+v vs %+v", v1.Fingerprint, v2.Fingerprint)
+	}
+	// The trailer never turns a failure into a success or the reverse.
+	if v, err := Run(ctx, py, tables, "result = sk_films.lazy()", time.Minute); err != nil || v.OK || !strings.Contains(v.Error, "TypeError") {
+		t.Fatalf("lazy: %v %+v", err, v)
+	}
+
+	extra := `result = sk_films.group_by("rating").agg(pl.len().alias("films"), pl.col("length_min").mean().alias("avg_len"))`
+	shuffled := `result = sk_films.group_by("rating").agg(pl.len().alias("films"), pl.col("length_min").mean().alias("avg_len")).sort("rating").with_columns(pl.col("films").shuffle(seed=1))`
+	missing := `result = sk_films.select("rating").unique()`
+	for _, c := range []struct {
+		name, big, small string
+		want             bool
+	}{
+		{"extra column", extra, gold, true},
+		{"missing column", gold, missing, true},
+		{"rows not aligned", shuffled, gold, false},
+		{"other rows", `result = sk_films.group_by("rating").agg(pl.len().alias("n"), pl.lit(1).alias("one")).head(3)`, gold, false},
+		{"a code fails", "result = 1", gold, false},
+	} {
+		got, err := Contained(ctx, py, tables, c.big, c.small, time.Minute)
+		if err != nil || got != c.want {
+			t.Errorf("%s: contained %v (%v), want %v", c.name, got, err, c.want)
+		}
+	}
+}

@@ -49,13 +49,17 @@ type Sample struct {
 	Correct     bool                `json:"correct"`
 	// ErrorKind is empty when correct, "mismatch" when both ran and differ,
 	// else the failure ("runtime: ...", "http: ...", "gold: ...").
-	ErrorKind  string      `json:"error_kind,omitempty"`
-	Seconds    float64     `json:"seconds"`
-	PeakRAMMB  float64     `json:"peak_ram_mb"`
-	PeakVRAMMB float64     `json:"peak_vram_mb"`
-	RequestID  string      `json:"request_id,omitempty"`
-	Server     *ServerLine `json:"server,omitempty"`
-	At         time.Time   `json:"at"`
+	ErrorKind string `json:"error_kind,omitempty"`
+	// Class is the failure class (ClassRight, ClassNames, ...; see Classify),
+	// ClassDetail its detail: the error kind, or which columns are extra or missing.
+	Class       string      `json:"class,omitempty"`
+	ClassDetail string      `json:"class_detail,omitempty"`
+	Seconds     float64     `json:"seconds"`
+	PeakRAMMB   float64     `json:"peak_ram_mb"`
+	PeakVRAMMB  float64     `json:"peak_vram_mb"`
+	RequestID   string      `json:"request_id,omitempty"`
+	Server      *ServerLine `json:"server,omitempty"`
+	At          time.Time   `json:"at"`
 }
 
 // Kind is the error kind's class: "correct", "mismatch", "runtime", "http"...

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"polarsbench/datasets"
@@ -27,6 +28,18 @@ func FreshJudge(python string, timeout time.Duration) JudgeFunc {
 	}
 }
 
+// ContainedFunc reports whether the result of big, kept to some of its
+// columns, equals the result of small up to column names and order (the
+// confirmation of ClassColumns); an error means the judging itself broke.
+type ContainedFunc func(ctx context.Context, tables []datasets.TableRef, big, small string) (bool, error)
+
+// FreshContained runs judge.Contained in a new interpreter per call.
+func FreshContained(python string, timeout time.Duration) ContainedFunc {
+	return func(ctx context.Context, tables []datasets.TableRef, big, small string) (bool, error) {
+		return judge.Contained(ctx, python, tables, big, small, timeout)
+	}
+}
+
 // Options configure one scoring run.
 type Options struct {
 	Config Config
@@ -37,8 +50,11 @@ type Options struct {
 	Exe          string
 	ReadyTimeout time.Duration
 	Judge        JudgeFunc
-	Progress     io.Writer
-	TTY          bool
+	// Contained confirms the columns class row by row; nil leaves it decided
+	// on the column hashes alone (see Classify).
+	Contained ContainedFunc
+	Progress  io.Writer
+	TTY       bool
 }
 
 // Select loads the bench and applies --ids then --limit, keeping bench order.
@@ -162,6 +178,9 @@ func Run(ctx context.Context, opts Options) (Results, error) {
 			break
 		}
 		s, err := scoreOne(ctx, conn, opts.Judge, t)
+		if err == nil {
+			err = classify(ctx, opts.Contained, t, &s)
+		}
 		if ctx.Err() != nil {
 			break // the question in flight is not recorded: resume redoes it
 		}
@@ -308,6 +327,27 @@ func scoreOne(ctx context.Context, c *conn, judgeCode JudgeFunc, t datasets.Task
 	return s, nil
 }
 
+// classify sets the sample's failure class, confirming the columns class
+// row by row when contained is given.
+func classify(ctx context.Context, contained ContainedFunc, t datasets.Task, s *Sample) error {
+	s.Class, s.ClassDetail = Classify(*s)
+	if s.Class != ClassColumns || contained == nil {
+		return nil
+	}
+	big, small := s.Answer, t.GoldCode
+	if strings.HasPrefix(s.ClassDetail, "missing") {
+		big, small = small, big
+	}
+	ok, err := contained(ctx, t.Tables, big, small)
+	if err != nil {
+		return fmt.Errorf("comparing the columns of %s: %w", t.ID, err)
+	}
+	if !ok {
+		s.Class, s.ClassDetail = ClassWrong, "the columns match one by one, but not row by row"
+	}
+	return nil
+}
+
 // progress shows count, accuracy so far and seconds per question: one
 // updating line on a terminal, one plain line per question otherwise.
 type progress struct {
@@ -330,6 +370,9 @@ func (p *progress) show(s Sample) {
 		return
 	}
 	outcome := s.Kind()
+	if s.Class != "" && s.Class != ClassRight {
+		outcome += " (" + s.Class + ")"
+	}
 	line := fmt.Sprintf("[%d/%d] acc %.1f%%  %.2f s/q  %s %s %.2fs", p.done, p.total,
 		100*float64(p.correct)/float64(p.done), p.sumT/float64(p.done), s.ID, outcome, s.Seconds)
 	if p.tty {

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -50,6 +51,11 @@ func TestParityDev(t *testing.T) {
 				return
 			}
 			if out.Fingerprint.Equal(v.Fingerprint) {
+				// Equal results: the names-insensitive fingerprints agree too.
+				if out.Fingerprint.Values == "" || out.Fingerprint.Values != v.Fingerprint.Values ||
+					strings.Join(out.Fingerprint.ColumnValues, ",") != strings.Join(v.Fingerprint.ColumnValues, ",") {
+					t.Errorf("%s: values fingerprint: pool %+v, runner %+v", task.ID, out.Fingerprint, v.Fingerprint)
+				}
 				return
 			}
 			// A gold answer that depends on polars' per-process hash seed differs

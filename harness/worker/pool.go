@@ -286,6 +286,9 @@ func (p *Pool) run(pr *proc, t *task) (Outcome, bool) {
 		fp.Columns = []string{}
 	}
 	out.Fingerprint = judge.Fingerprint{Hash: fp.Hash, Rows: fp.Rows, Cols: fp.Cols, Columns: fp.Columns}
+	if fp.Values != "" {
+		out.Fingerprint.Values, out.Fingerprint.ColumnValues = fp.Values, fp.ColumnValues
+	}
 	if out.OK {
 		head, rec, err := decode(res.ipc, p.o.Allocator, p.o.HeadRows, t.job.WantRecord)
 		if err != nil {

@@ -122,10 +122,12 @@ type reply struct {
 	Kind        string `json:"kind"`
 	Error       string `json:"error"`
 	Fingerprint struct {
-		Hash    string   `json:"hash"`
-		Rows    int      `json:"rows"`
-		Cols    int      `json:"cols"`
-		Columns []string `json:"columns"`
+		Hash         string   `json:"hash"`
+		Rows         int      `json:"rows"`
+		Cols         int      `json:"cols"`
+		Columns      []string `json:"columns"`
+		Values       string   `json:"values"`
+		ColumnValues []string `json:"column_values"`
 	} `json:"fingerprint"`
 	Stdout string `json:"stdout"`
 	Stderr string `json:"stderr"`
