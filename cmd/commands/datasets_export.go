@@ -58,7 +58,7 @@ func runDatasetsExport(c *cobra.Command, o *DatasetsExportOptions) error {
 				}
 				tables[i] = t
 			}
-			return fromInfer(prompt.Build(q, tables, nil)), nil
+			return fromInfer(prompt.Build(q, tables, prompt.PlanJoins(tables, schema.JoinKeys(tables)), nil)), nil
 		},
 		Render: func(msgs []datasets.ChatMessage, addAssistant bool) (string, error) {
 			return infer.RenderChat(o.Template, toInfer(msgs), addAssistant)

@@ -69,7 +69,7 @@ func runRun(ctx context.Context, o *runOptions, stderr io.Writer) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		rec := st.Solver.Solve(ctx, t.Question, t.Tables)
+		rec := st.Solver.Solve(ctx, t.Question, t.Tables, t.ID)
 		if err := enc.Encode(map[string]any{"id": t.ID, "category": t.Category, "record": rec}); err != nil {
 			return err
 		}

@@ -190,7 +190,7 @@ func (f *solverFlags) open(ctx context.Context, info *log.Logger) (*solverStack,
 		return nil, err
 	}
 	// Decode the static prompt head once now, so no question pays for it.
-	if _, err := st.Engine.Generate(ctx, infer.Request{Messages: prompt.Build("warm up", nil, nil), K: 1, MaxTokens: 1, Prefill: prompt.AssistantPrefill}); err != nil {
+	if _, err := st.Engine.Generate(ctx, infer.Request{Messages: prompt.Build("warm up", nil, prompt.JoinPlan{}, nil), K: 1, MaxTokens: 1, Prefill: prompt.AssistantPrefill}); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("warm-up generation: %w", err)
 	}

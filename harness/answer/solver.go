@@ -66,6 +66,9 @@ type Record struct {
 	PromptTokens  int                 `json:"prompt_tokens"`
 	CachedTokens  int                 `json:"cached_tokens"`
 	Examples      []string            `json:"examples"`
+	JoinPlan      prompt.JoinPlan     `json:"join_plan"`
+	Variants      []Variant           `json:"variants"`
+	Skipped       int                 `json:"skipped"` // candidates not generated: the vote was already decided
 	Candidates    []Candidate         `json:"candidates"`
 	Votes         []Vote              `json:"votes"`
 	Chosen        int                 `json:"chosen"` // index into Candidates; -1 when the answer is a fallback
@@ -75,13 +78,22 @@ type Record struct {
 	TimingsMS     Timings             `json:"timings_ms"`
 }
 
+// Variant is one prompt the candidates came from: Members index Candidates.
+type Variant struct {
+	Name    string `json:"name"`
+	Prefill string `json:"prefill"`
+	Members []int  `json:"members"`
+}
+
 // maxQuestionChars bounds what of a question reaches the prompt: a huge
 // question must still get an answer, not a context overflow.
 const maxQuestionChars = 2000
 
 // Solve answers one question. It always returns a record with runnable code in
 // Answer, whatever fails inside; failures are described in Record.Error.
-func (s *Solver) Solve(ctx context.Context, question string, tables []datasets.TableRef) Record {
+// Examples with an id in exclude never reach the prompt (leave-one-out when
+// the question comes from a bench whose answers are in the bank).
+func (s *Solver) Solve(ctx context.Context, question string, tables []datasets.TableRef, exclude ...string) Record {
 	start := time.Now()
 	rec := Record{
 		RequestID: newID(), Time: start.UTC().Format(time.RFC3339Nano), Model: s.Model,
@@ -114,40 +126,67 @@ func (s *Solver) Solve(ctx context.Context, question string, tables []datasets.T
 	}
 	var examples []prompt.Example
 	if s.Bank != nil && s.Settings.Examples > 0 {
-		examples = s.Bank.Retrieve(q, names, s.Settings.Examples)
+		examples = s.Bank.Retrieve(q, names, s.Settings.Examples, exclude...)
 	}
 	rec.Examples = make([]string, 0, len(examples))
 	for _, e := range examples {
 		rec.Examples = append(rec.Examples, e.ID)
 	}
-	msgs := prompt.Build(q, described, examples)
+	rec.JoinPlan = prompt.PlanJoins(described, schema.JoinKeys(described))
+	msgs := prompt.Build(q, described, rec.JoinPlan, examples)
 	rec.PromptHash = hashMessages(msgs)
 	rec.TimingsMS.Prompt = ms(time.Since(mark))
 
 	if q == "" {
 		problems = append(problems, "empty question")
 	} else {
-		res, err := s.Engine.Generate(ctx, s.request(msgs, s.Settings.K))
-		if err != nil {
-			problems = append(problems, "generate: "+err.Error())
-		}
-		rec.PromptTokens, rec.CachedTokens = res.Timing.PromptTokens, res.Timing.CachedTokens
-		rec.TimingsMS.Prefill, rec.TimingsMS.Decode = res.Timing.PrefillMs, res.Timing.DecodeMs
-		rec.Candidates = candidatesFrom(res, false)
+		vs := s.variants(rec.JoinPlan)
+		for i, v := range vs {
+			res, err := s.Engine.Generate(ctx, s.request(msgs, v.k, v.lead))
+			if err != nil {
+				problems = append(problems, fmt.Sprintf("generate (%s): %v", v.name, err))
+			}
+			if i == 0 {
+				rec.PromptTokens, rec.CachedTokens = res.Timing.PromptTokens, res.Timing.CachedTokens
+			}
+			rec.TimingsMS.Prefill += res.Timing.PrefillMs
+			rec.TimingsMS.Decode += res.Timing.DecodeMs
+			fresh := candidatesFrom(res, v.lead, false)
+			vr := Variant{Name: v.name, Prefill: v.lead}
+			for range fresh {
+				vr.Members = append(vr.Members, len(rec.Candidates)+len(vr.Members))
+			}
+			rec.Variants = append(rec.Variants, vr)
 
-		mark = time.Now()
-		s.execute(ctx, tables, rec.Candidates)
-		rec.TimingsMS.Execute = ms(time.Since(mark))
-
-		mark = time.Now()
-		rec.Chosen, rec.Votes = Elect(rec.Candidates)
-		rec.TimingsMS.Vote = ms(time.Since(mark))
-
-		if rec.Chosen < 0 && s.Settings.Repair && len(rec.Candidates) > 0 && time.Since(start) < budget/2 {
 			mark = time.Now()
-			fixed := s.repair(ctx, msgs, tables, rec.Candidates[0])
-			rec.Candidates = append(rec.Candidates, fixed...)
-			rec.Chosen, rec.Votes = Elect(rec.Candidates)
+			s.execute(ctx, tables, fresh)
+			rec.Candidates = append(rec.Candidates, fresh...)
+			rec.TimingsMS.Execute += ms(time.Since(mark))
+
+			mark = time.Now()
+			rec.Chosen, rec.Votes = ElectBy(rec.Candidates, s.Settings.Vote)
+			rec.TimingsMS.Vote += ms(time.Since(mark))
+			if err != nil {
+				break
+			}
+			if rest := remaining(vs[i+1:]); rest > 0 && decided(rec.Candidates, rec.Votes, rest) {
+				rec.Skipped = rest
+				break
+			}
+		}
+
+		if rec.Chosen < 0 && s.Settings.Repair && len(rec.Candidates) > 0 {
+			mark = time.Now()
+			failed := rec.Candidates[0]
+			for round := 0; round < maxRepairRounds && time.Since(start) < budget/2 && ctx.Err() == nil; round++ {
+				fixed := s.repair(ctx, msgs, tables, described, rec.JoinPlan, failed)
+				rec.Candidates = append(rec.Candidates, fixed...)
+				rec.Chosen, rec.Votes = ElectBy(rec.Candidates, s.Settings.Vote)
+				if rec.Chosen >= 0 || len(fixed) == 0 {
+					break
+				}
+				failed = fixed[0]
+			}
 			rec.TimingsMS.Repair = ms(time.Since(mark))
 		}
 	}
@@ -171,18 +210,69 @@ func (s *Solver) Solve(ctx context.Context, question string, tables []datasets.T
 	return rec
 }
 
-func (s *Solver) request(msgs []infer.Message, k int) infer.Request {
+// maxRepairRounds: each round is executed before the next is asked for.
+const maxRepairRounds = 2
+
+// variant is one prompt of a question: lead is code the answer starts with,
+// written into the assistant turn after AssistantPrefill.
+type variant struct {
+	name, lead string
+	k          int
+}
+
+// variants splits the K candidates between prompts, so that one systematic
+// mistake cannot take all of them. Over several tables half the candidates
+// start from the join plan's chain (df = <chain>), the commonest failure being
+// a column used from a table that was never joined; the prompt is shared up to
+// the assistant turn, so the second variant costs almost no prefill.
+func (s *Solver) variants(plan prompt.JoinPlan) []variant {
+	k := s.Settings.K
+	if plan.Chain == "" || k < 2 {
+		return []variant{{name: "plain", k: k}}
+	}
+	return []variant{{name: "plain", k: k - k/2}, {name: "join-chain", lead: "df = " + plan.Chain + "\n", k: k / 2}}
+}
+
+func remaining(vs []variant) int {
+	n := 0
+	for _, v := range vs {
+		n += v.k
+	}
+	return n
+}
+
+// decided reports whether rest more candidates could not change the vote's
+// winner. The greedy candidate's group (g members) wins ties; every other
+// successful candidate so far plus all rest new ones could at best form one
+// group of others+rest. So with g at least that, the answer is already the one
+// all K candidates would give, and the rest need not be generated.
+func decided(cands []Candidate, votes []Vote, rest int) bool {
+	if len(cands) == 0 || cands[0].Group < 0 {
+		return false
+	}
+	g, others := votes[cands[0].Group].Count, 0
+	for _, c := range cands {
+		if c.Group >= 0 && c.Group != cands[0].Group {
+			others++
+		}
+	}
+	return g >= others+rest
+}
+
+func (s *Solver) request(msgs []infer.Message, k int, lead string) infer.Request {
 	return infer.Request{
 		Messages: msgs, K: k, Temperature: s.Settings.Temperature, TopP: s.Settings.TopP,
-		Seed: s.Settings.Seed, MaxTokens: s.Settings.MaxTokens, Stop: []string{"```"}, Prefill: prompt.AssistantPrefill,
+		Seed: s.Settings.Seed, MaxTokens: s.Settings.MaxTokens, Stop: []string{"```"}, Prefill: prompt.AssistantPrefill + lead,
 	}
 }
 
-func candidatesFrom(res infer.Result, repair bool) []Candidate {
+// candidatesFrom turns generated texts into candidates; lead is the code the
+// prompt wrote for the model, which is part of the answer.
+func candidatesFrom(res infer.Result, lead string, repair bool) []Candidate {
 	out := make([]Candidate, 0, len(res.Candidates))
 	for _, c := range res.Candidates {
 		out = append(out, Candidate{
-			Code: Normalize(prompt.ExtractCode(c.Text)), Tokens: c.Tokens, MeanLogprob: c.MeanLogprob,
+			Code: Normalize(prompt.ExtractCode(lead + c.Text)), Tokens: c.Tokens, MeanLogprob: c.MeanLogprob,
 			Finish: c.Finish, Repair: repair, Group: -1,
 		})
 	}
@@ -218,23 +308,28 @@ func (s *Solver) execute(ctx context.Context, tables []datasets.TableRef, cands 
 	wg.Wait()
 }
 
-// repair asks once more, greedily, with the failed greedy code and its error.
-// The conversation starts with the original prompt, so the engine's prefix
-// cache reuses it.
-func (s *Solver) repair(ctx context.Context, msgs []infer.Message, tables []datasets.TableRef, failed Candidate) []Candidate {
+// repair asks once more, greedily, with the failed code, its error and what
+// the schemas say about it (prompt.RepairHint). The conversation starts with
+// the original prompt, so the engine's prefix cache reuses it.
+func (s *Solver) repair(ctx context.Context, msgs []infer.Message, tables []datasets.TableRef, described []*schema.Table, plan prompt.JoinPlan, failed Candidate) []Candidate {
 	reason := failed.Error
 	if len(reason) > 600 {
 		reason = reason[:600] + "..."
 	}
+	ask := "Running that code failed with:\n" + reason + "\n"
+	if hint := prompt.RepairHint(failed.Error, described, plan); hint != "" {
+		ask += hint + "\n"
+	}
+	ask += "Write the corrected code. Assign the final DataFrame to `result`."
 	conv := append(append([]infer.Message{}, msgs...),
 		infer.Message{Role: "assistant", Content: prompt.AssistantPrefill + failed.Code + "\n```"},
-		infer.Message{Role: "user", Content: "Running that code failed with:\n" + reason + "\nWrite the corrected code. Assign the final DataFrame to `result`."},
+		infer.Message{Role: "user", Content: ask},
 	)
-	res, err := s.Engine.Generate(ctx, s.request(conv, 1))
+	res, err := s.Engine.Generate(ctx, s.request(conv, 1, ""))
 	if err != nil {
 		return nil
 	}
-	fixed := candidatesFrom(res, true)
+	fixed := candidatesFrom(res, "", true)
 	s.execute(ctx, tables, fixed)
 	return fixed
 }

@@ -2,9 +2,16 @@ package answer
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"polarsbench/datasets"
+	"polarsbench/harness/judge"
+	"polarsbench/harness/prompt"
+	"polarsbench/harness/repo"
 	"polarsbench/harness/schema"
 	"polarsbench/harness/worker"
 	"polarsbench/infer"
@@ -22,10 +29,13 @@ func (g oneAnswer) Generate(ctx context.Context, r infer.Request) (infer.Result,
 	return res, nil
 }
 
-type failingPool struct{ kind string }
+type failingPool struct{ kind, err string }
 
 func (p failingPool) Exec(ctx context.Context, j worker.Job) (worker.Outcome, error) {
-	return worker.Outcome{ErrorKind: p.kind, Error: "failed"}, nil
+	if p.err == "" {
+		p.err = "failed"
+	}
+	return worker.Outcome{ErrorKind: p.kind, Error: p.err}, nil
 }
 
 func TestAnswerWhenEveryCandidateFails(t *testing.T) {
@@ -38,11 +48,118 @@ func TestAnswerWhenEveryCandidateFails(t *testing.T) {
 		"timeout":   code,
 		"pool":      "result = orders", // never ran (budget out): unverified, so not returned
 	} {
-		s := &Solver{Engine: oneAnswer{code}, Pool: failingPool{kind}, Schemas: schema.NewCache(), Settings: DefaultSettings()}
+		s := &Solver{Engine: oneAnswer{code}, Pool: failingPool{kind: kind}, Schemas: schema.NewCache(), Settings: DefaultSettings()}
 		s.Settings.Repair = false
 		rec := s.Solve(context.Background(), "First order.", tables)
 		if rec.Answer != want || rec.Chosen != -1 || rec.Error == "" {
 			t.Errorf("%s: answer %q chosen %d error %q; want %q, -1 and a logged reason", kind, rec.Answer, rec.Chosen, rec.Error, want)
 		}
 	}
+}
+
+// recorder is a fake engine that answers every request with the same code and
+// remembers what it was asked.
+type recorder struct {
+	text     string
+	distinct bool // candidate i of a request appends ".head(i)": every result differs
+	reqs     []infer.Request
+}
+
+func (g *recorder) Generate(ctx context.Context, r infer.Request) (infer.Result, error) {
+	g.reqs = append(g.reqs, r)
+	res, err := oneAnswer{g.text}.Generate(ctx, r)
+	for i := range res.Candidates {
+		if g.distinct {
+			res.Candidates[i].Text += fmt.Sprintf(".head(%d)", len(g.reqs)*100+i)
+		}
+	}
+	return res, err
+}
+
+func devTables(t *testing.T, names ...string) []datasets.TableRef {
+	t.Helper()
+	var out []datasets.TableRef
+	for _, n := range names {
+		p := filepath.Join(repo.DataDir(), n+".parquet")
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("built tables missing (%v): run make data", err)
+		}
+		out = append(out, datasets.TableRef{Name: n, Path: p, Format: "parquet"})
+	}
+	return out
+}
+
+// Over several tables the K candidates come from two prompts: half start from
+// the join plan's chain, so one systematic mistake cannot take all of them.
+func TestCandidatesFromTwoVariants(t *testing.T) {
+	g := &recorder{text: "result = nw_products", distinct: true}
+	s := &Solver{Engine: g, Pool: okPool{}, Schemas: schema.NewCache(), Settings: DefaultSettings()}
+	rec := s.Solve(context.Background(), "Category name of each product.", devTables(t, "nw_categories", "nw_products"))
+	if len(g.reqs) != 2 || len(rec.Variants) != 2 {
+		t.Fatalf("%d requests, %d variants; want 2", len(g.reqs), len(rec.Variants))
+	}
+	lead := `df = nw_products.join(nw_categories, on="category_id")` + "\n"
+	if g.reqs[0].K+g.reqs[1].K != s.Settings.K || g.reqs[1].Prefill != "```python\n"+lead {
+		t.Fatalf("requests %+v", g.reqs)
+	}
+	for _, i := range rec.Variants[1].Members {
+		if !strings.HasPrefix(rec.Candidates[i].Code, lead) {
+			t.Errorf("join-chain candidate lacks its lead: %q", rec.Candidates[i].Code)
+		}
+	}
+	// When the first prompt's candidates agree, the rest could not outvote
+	// them: they are not generated.
+	g.reqs, g.distinct = nil, false
+	rec = s.Solve(context.Background(), "Category name of each product.", devTables(t, "nw_categories", "nw_products"))
+	if len(g.reqs) != 1 || rec.Skipped != s.Settings.K/2 || rec.Chosen != 0 {
+		t.Fatalf("agreeing candidates: %d requests, %d skipped, chosen %d", len(g.reqs), rec.Skipped, rec.Chosen)
+	}
+	// One table: one prompt.
+	g.reqs = nil
+	s.Solve(context.Background(), "Count products.", devTables(t, "nw_products"))
+	if len(g.reqs) != 1 || g.reqs[0].K != s.Settings.K {
+		t.Fatalf("single table: %+v", g.reqs)
+	}
+}
+
+// Repair runs up to two rounds, each executed before the next, and tells the
+// model which table holds the column it missed.
+func TestRepairRoundsWithSchemaHint(t *testing.T) {
+	g := &recorder{text: `result = nw_products.select("category_name")`}
+	pool := failingPool{kind: "runtime", err: `ColumnNotFoundError: unable to find column "category_name"; valid columns: ["product_id"]`}
+	s := &Solver{Engine: g, Pool: pool, Schemas: schema.NewCache(), Settings: DefaultSettings()}
+	rec := s.Solve(context.Background(), "Category name of each product.", devTables(t, "nw_categories", "nw_products"))
+	repairs := 0
+	for _, r := range g.reqs {
+		last := r.Messages[len(r.Messages)-1].Content
+		if strings.HasPrefix(last, "Running that code failed") {
+			repairs++
+			if !strings.Contains(last, `Column "category_name" is in nw_categories`) {
+				t.Errorf("repair without the schema hint: %q", last)
+			}
+		}
+	}
+	if repairs != maxRepairRounds || rec.Chosen != -1 {
+		t.Fatalf("%d repair rounds (want %d), chosen %d", repairs, maxRepairRounds, rec.Chosen)
+	}
+}
+
+// Leave-one-out by id reaches the bank.
+func TestSolveExcludesByID(t *testing.T) {
+	bank := prompt.NewBank([]prompt.Example{
+		{ID: "A", Question: "Count products per category.", Code: "result = 1", Tables: []string{"nw_products"}},
+		{ID: "B", Question: "Count products per supplier.", Code: "result = 2", Tables: []string{"nw_products"}},
+	})
+	s := &Solver{Engine: oneAnswer{"result = nw_products"}, Pool: okPool{}, Schemas: schema.NewCache(), Bank: bank, Settings: DefaultSettings()}
+	rec := s.Solve(context.Background(), "How many products in each category?", devTables(t, "nw_products"), "A")
+	if strings.Join(rec.Examples, ",") != "B" {
+		t.Fatalf("examples %v, want only B", rec.Examples)
+	}
+}
+
+// okPool runs everything; the result's fingerprint is the code's.
+type okPool struct{}
+
+func (okPool) Exec(ctx context.Context, j worker.Job) (worker.Outcome, error) {
+	return worker.Outcome{OK: true, Fingerprint: judge.Fingerprint{Hash: j.Code, Values: j.Code}}, nil
 }

@@ -21,7 +21,8 @@ type Example struct {
 // It is read-only after NewBank, so Retrieve is safe from many goroutines.
 type Bank struct {
 	examples []Example
-	norm     []string // normalised question per example, for leave-one-out
+	norm     []string   // normalised question per example, for leave-one-out
+	words    [][]string // its sorted distinct words
 	postings map[string][]posting
 	docLen   []float64
 	avgLen   float64
@@ -57,6 +58,7 @@ func NewBank(examples []Example) *Bank {
 	total := 0.0
 	for i, ex := range b.examples {
 		b.norm = append(b.norm, Normalize(ex.Question))
+		b.words = append(b.words, wordSet(b.norm[i]))
 		words := terms(ex.Question)
 		tf := map[string]float64{}
 		for _, w := range words {
@@ -103,10 +105,12 @@ func BankFromTasks(tasks []datasets.Task) *Bank {
 func (b *Bank) Len() int { return len(b.examples) }
 
 // Retrieve returns up to k examples, best first, for a question over the given
-// tables (variable names). An example whose normalised question equals the
-// asked one is never returned: the server sees only the text, so this is what
-// keeps a scored question's own answer out of its prompt. Ties keep bank order.
-func (b *Bank) Retrieve(question string, tables []string, k int) []Example {
+// tables (variable names). Leave-one-out: an example whose id is in exclude is
+// never returned, nor one whose question is near-identical to the asked one
+// (NearDuplicate): the server sees only the text, so that is what keeps a
+// scored question's own answer out of its prompt when no id comes with it, and
+// a question with a few words appended still finds its own. Ties keep bank order.
+func (b *Bank) Retrieve(question string, tables []string, k int, exclude ...string) []Example {
 	if k <= 0 || len(b.examples) == 0 {
 		return nil
 	}
@@ -134,16 +138,27 @@ func (b *Bank) Retrieve(question string, tables []string, k int) []Example {
 		scores[i] += tableWeight*jaccard(qTables, b.tables[i]) + prefixWeight*jaccard(qPrefixes, b.prefixes[i])
 	}
 	asked := Normalize(question)
-	order := make([]int, 0, len(b.examples))
-	for i := range b.examples {
-		if b.norm[i] != asked {
-			order = append(order, i)
-		}
+	askedWords := wordSet(asked)
+	excluded := map[string]bool{}
+	for _, id := range exclude {
+		excluded[id] = true
+	}
+	order := make([]int, len(b.examples))
+	for i := range order {
+		order[i] = i
 	}
 	sort.SliceStable(order, func(x, y int) bool { return scores[order[x]] > scores[order[y]] })
-	if len(order) > k {
-		order = order[:k]
+	// Leave-one-out is checked best first, so only the few examples returned pay for it.
+	kept := order[:0]
+	for _, i := range order {
+		if len(kept) == k {
+			break
+		}
+		if !excluded[b.examples[i].ID] && !nearDuplicate(b.norm[i], b.words[i], asked, askedWords) {
+			kept = append(kept, i)
+		}
 	}
+	order = kept
 	out := make([]Example, len(order))
 	for i, j := range order {
 		out[i] = b.examples[j]
@@ -157,6 +172,37 @@ func Normalize(q string) string {
 	return strings.Join(strings.FieldsFunc(strings.ToLower(q), func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
 	}), " ")
+}
+
+// nearDuplicateJaccard: two questions whose word sets overlap this much are
+// one question reworded or extended ("... Join keys: a = b" appended).
+const (
+	nearDuplicateJaccard = 0.8
+	minContainedWords    = 5
+)
+
+// NearDuplicate reports whether two normalised questions are the same question:
+// equal, one containing the other, or sharing nearly all their words.
+func NearDuplicate(a, b string) bool {
+	return nearDuplicate(a, wordSet(a), b, wordSet(b))
+}
+
+func nearDuplicate(a string, wa []string, b string, wb []string) bool {
+	if a == b {
+		return true
+	}
+	if a == "" || b == "" {
+		return false
+	}
+	// Containment counts only for a question long enough to be specific.
+	if len(wb) >= minContainedWords && strings.Contains(a, b) || len(wa) >= minContainedWords && strings.Contains(b, a) {
+		return true
+	}
+	return jaccard(wa, wb) >= nearDuplicateJaccard
+}
+
+func wordSet(norm string) []string {
+	return distinct(strings.Fields(norm), func(s string) string { return s })
 }
 
 // stopwords carry no signal in these questions. "per", "each", "top" and

@@ -14,7 +14,7 @@ import (
 
 // Version names the prompt format; bump it whenever System, Build or the
 // schema rendering changes, so logged answers say which prompt made them.
-const Version = "p2"
+const Version = "p3"
 
 // AssistantPrefill opens the assistant turn: the model starts inside a code
 // block and generation stops at the closing fence.
@@ -41,11 +41,24 @@ Answer with code only.`
 func System() string { return system }
 
 // Build returns the messages for one question: the static system head first,
-// then one user message with the retrieved examples, the schemas and the question.
-func Build(question string, tables []*schema.Table, examples []Example) []infer.Message {
+// then one user message ordered from what repeats most to what repeats least,
+// so that the engine's prefix cache serves questions over the same tables:
+// the schemas and their join plan, then the retrieved examples, then the
+// columns the question names and the question itself.
+func Build(question string, tables []*schema.Table, plan JoinPlan, examples []Example) []infer.Message {
 	var b strings.Builder
+	b.WriteString("Tables:\n")
+	names := make([]string, 0, len(tables))
+	for _, t := range tables {
+		if t != nil {
+			RenderTable(&b, t)
+			names = append(names, t.Ref.Name)
+		}
+	}
+	plan.Render(&b)
 	if len(examples) > 0 {
-		b.WriteString("Solved examples:\n")
+		// Without the warning the model pastes an example's code, table names and all.
+		b.WriteString("\nSolved examples (they may use other tables):\n")
 		used := 0
 		for i, ex := range examples {
 			text := fmt.Sprintf("Q: %s\n%s\n\n", oneLine(ex.Question), strings.TrimSpace(ex.Code))
@@ -56,17 +69,10 @@ func Build(question string, tables []*schema.Table, examples []Example) []infer.
 			used += len(text)
 			b.WriteString(text)
 		}
+		fmt.Fprintf(&b, "Answer with only these tables: %s.\n", strings.Join(names, ", "))
 	}
-	if len(examples) > 0 {
-		// Without this the model pastes an example's code, table names and all.
-		b.WriteString("Tables (the examples may use others; answer with only these):\n")
-	} else {
-		b.WriteString("Tables:\n")
-	}
-	for _, t := range tables {
-		if t != nil {
-			RenderTable(&b, t)
-		}
+	if links := LinkColumns(question, tables); len(links) > 0 {
+		fmt.Fprintf(&b, "Columns the question names, and their tables: %s.\n", strings.Join(links, "; "))
 	}
 	fmt.Fprintf(&b, "\nQuestion: %s", oneLine(question))
 	return []infer.Message{

@@ -33,7 +33,7 @@ func TestSystemIsStatic(t *testing.T) {
 		t.Fatal("System() differs between calls")
 	}
 	for _, task := range devTasks(t) {
-		msgs := Build(task.Question, nil, nil)
+		msgs := Build(task.Question, nil, JoinPlan{}, nil)
 		if msgs[0].Role != "system" || msgs[0].Content != s {
 			t.Fatalf("%s: first message is not the static head", task.ID)
 		}
@@ -69,7 +69,7 @@ func filmsTable() *schema.Table {
 
 func TestBuildLayout(t *testing.T) {
 	exs := []Example{{ID: "E1", Question: "Count films\nper rating.", Code: "result = sk_films.group_by(\"rating\").agg(pl.len().alias(\"count\"))\n"}}
-	msgs := Build("  How many   films? ", []*schema.Table{filmsTable(), nil}, exs)
+	msgs := Build("  How many   films? ", []*schema.Table{filmsTable(), nil}, JoinPlan{}, exs)
 	if len(msgs) != 2 || msgs[0].Role != "system" || msgs[1].Role != "user" {
 		t.Fatalf("messages %+v", msgs)
 	}
@@ -92,8 +92,9 @@ func TestBuildLayout(t *testing.T) {
 	if !strings.HasSuffix(u, "\nQuestion: How many films?") {
 		t.Errorf("user message must end with the question:\n%s", u)
 	}
-	if strings.Index(u, "Q: Count") > strings.Index(u, "sk_films (5000") {
-		t.Error("examples must come before the schemas")
+	// What repeats across questions comes first, for the prefix cache.
+	if strings.Index(u, "Q: Count") < strings.Index(u, "sk_films (5000") {
+		t.Error("schemas must come before the examples")
 	}
 	if strings.Contains(u, "/x/sk_films.parquet") {
 		t.Error("file paths leak into the prompt")
@@ -250,7 +251,7 @@ func TestDevPromptSize(t *testing.T) {
 			}
 			tables = append(tables, tb)
 		}
-		msgs := Build(task.Question, tables, b.Retrieve(task.Question, tableNames(task), DefaultK))
+		msgs := Build(task.Question, tables, PlanJoins(tables, schema.JoinKeys(tables)), b.Retrieve(task.Question, tableNames(task), DefaultK, task.ID))
 		n := int(float64(len(msgs[1].Content)) / 3.5)
 		if len(sizes) == 0 || n > maxOf(sizes) {
 			maxID = task.ID
@@ -279,12 +280,12 @@ func maxOf(xs []int) int {
 func TestBuildExampleBudget(t *testing.T) {
 	long := "result = df" + strings.Repeat(".head(1)", 200) // ~1600 chars, over the budget alone
 	exs := []Example{{ID: "a", Question: "first", Code: long}, {ID: "b", Question: "second", Code: "result = df"}}
-	u := Build("q", nil, exs)[1].Content
+	u := Build("q", nil, JoinPlan{}, exs)[1].Content
 	if !strings.Contains(u, "Q: first") || strings.Contains(u, "Q: second") {
 		t.Errorf("the best example must stay and the over-budget rest go:\n%.200s", u)
 	}
 	exs[0].Code = "result = df.head(1)"
-	if u := Build("q", nil, exs)[1].Content; !strings.Contains(u, "Q: second") {
+	if u := Build("q", nil, JoinPlan{}, exs)[1].Content; !strings.Contains(u, "Q: second") {
 		t.Error("short examples dropped")
 	}
 }

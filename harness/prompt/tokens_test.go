@@ -39,13 +39,13 @@ func TestDevPromptTokens(t *testing.T) {
 			}
 			tables = append(tables, tb)
 		}
-		msgs := Build(task.Question, tables, b.Retrieve(task.Question, tableNames(task), DefaultK))
+		msgs := Build(task.Question, tables, PlanJoins(tables, schema.JoinKeys(tables)), b.Retrieve(task.Question, tableNames(task), DefaultK, task.ID))
 		toks, err := eng.Tokenize(msgs[1].Content)
 		if err != nil {
 			t.Fatal(err)
 		}
 		user = append(user, len(toks))
-		noEx, _ := eng.Tokenize(Build(task.Question, tables, nil)[1].Content)
+		noEx, _ := eng.Tokenize(Build(task.Question, tables, PlanJoins(tables, schema.JoinKeys(tables)), nil)[1].Content)
 		schemaOnly = append(schemaOnly, len(noEx))
 	}
 	sort.Ints(user)

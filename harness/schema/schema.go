@@ -41,6 +41,11 @@ type Column struct {
 	Values []string
 	// Examples holds the first few distinct non-null values in file order, as text.
 	Examples []string
+	// Unique is true when every row holds a different non-null value (a primary key).
+	Unique bool
+	// keys holds every distinct value of a key-like column (KeyLike), for the
+	// join plan's overlap check; nil for other columns.
+	keys map[string]struct{}
 }
 
 // Table is what the prompt shows of one table.
@@ -174,17 +179,26 @@ func describe(tbl arrow.Table) *Table {
 		isString := c.Type == "String"
 		distinct := map[string]struct{}{}
 		lowCard := isString
+		// A key column's every value is needed for the join plan's overlap check.
+		key := KeyLike(c.Name) && (isString || strings.Contains(c.Type, "Int"))
+		var keys map[string]struct{}
+		if key {
+			keys = map[string]struct{}{}
+		}
 		row := 0
 		for _, chunk := range col.Data().Chunks() {
 			for j := 0; j < chunk.Len(); j, row = j+1, row+1 {
 				if chunk.IsNull(j) {
 					continue
 				}
-				// Only text needs the string form of every value; other types stop early.
-				if !lowCard && len(c.Examples) >= NumExamples && row >= nSample {
+				// Only text and keys need the string form of every value; other types stop early.
+				if !lowCard && !key && len(c.Examples) >= NumExamples && row >= nSample {
 					break
 				}
 				v := chunk.ValueStr(j)
+				if key {
+					keys[v] = struct{}{}
+				}
 				if row < nSample {
 					t.Sample[row][c.Name] = v
 				}
@@ -206,6 +220,10 @@ func describe(tbl arrow.Table) *Table {
 				c.Values = append(c.Values, v)
 			}
 			sort.Strings(c.Values)
+		}
+		if key {
+			c.keys = keys
+			c.Unique = c.Nulls == 0 && int64(len(keys)) == t.Rows
 		}
 		t.Columns = append(t.Columns, c)
 	}

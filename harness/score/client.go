@@ -107,8 +107,14 @@ type Answer struct {
 // unreadable body): the whole run would abort there.
 var ErrHTTP = errors.New("http")
 
-// Chat sends one question and times it.
-func (c *Client) Chat(ctx context.Context, question string, tables []datasets.TableRef) (Answer, error) {
+// ExcludeHeader names the bank examples the server must not show for this
+// question (comma-separated task ids): leave-one-out by identity in score
+// runs. The runner never sends it.
+const ExcludeHeader = "X-Exclude-Examples"
+
+// Chat sends one question and times it. exclude names the bank examples to
+// leave out (the question's own task id when it comes from a bench).
+func (c *Client) Chat(ctx context.Context, question string, tables []datasets.TableRef, exclude ...string) (Answer, error) {
 	body, err := ChatBody(question, tables)
 	if err != nil {
 		return Answer{}, err
@@ -118,6 +124,9 @@ func (c *Client) Chat(ctx context.Context, question string, tables []datasets.Ta
 		return Answer{}, err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if len(exclude) > 0 {
+		req.Header.Set(ExcludeHeader, strings.Join(exclude, ","))
+	}
 	start := time.Now()
 	resp, err := c.HTTP.Do(req)
 	if err != nil {

@@ -289,7 +289,7 @@ func connect(ctx context.Context, opts Options, gpu *GPUReader, res *Results) (*
 func scoreOne(ctx context.Context, c *conn, judgeCode JudgeFunc, t datasets.Task) (Sample, error) {
 	s := Sample{ID: t.ID, Category: t.Category, Question: t.Question, Tables: t.Tables, Gold: t.GoldCode}
 	stopSampling := c.sampler.Start()
-	a, chatErr := c.client.Chat(ctx, t.Question, t.Tables)
+	a, chatErr := c.client.Chat(ctx, t.Question, t.Tables, t.ID)
 	peaks := stopSampling()
 	s.Answer, s.RequestID, s.Seconds = a.Code, a.RequestID, a.Seconds
 	s.PeakRAMMB, s.PeakVRAMMB = peaks.RAMMB, peaks.VRAMMB

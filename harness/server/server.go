@@ -9,11 +9,13 @@ import (
 	"log"
 	"net/http"
 	"sort"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"polarsbench/datasets"
 	"polarsbench/harness/answer"
+	"polarsbench/harness/score"
 )
 
 // maxBody bounds a request body; a larger one is refused as malformed.
@@ -101,7 +103,13 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	}
 	sort.Slice(tables, func(a, b int) bool { return tables[a].Name < tables[b].Name })
 
-	rec := s.solve(r, sol, question, tables)
+	var exclude []string
+	for _, id := range strings.Split(r.Header.Get(score.ExcludeHeader), ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			exclude = append(exclude, id)
+		}
+	}
+	rec := s.solve(r, sol, question, tables, exclude)
 	if req.Message == nil {
 		rec.Error = joinErr("request has no \"message\"", rec.Error)
 	}
@@ -118,7 +126,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 
 // solve runs the pipeline and turns a panic inside it into a logged failure
 // with placeholder code: the runner aborts the whole run on anything but 200.
-func (s *Server) solve(r *http.Request, sol *answer.Solver, question string, tables []datasets.TableRef) (rec answer.Record) {
+func (s *Server) solve(r *http.Request, sol *answer.Solver, question string, tables []datasets.TableRef, exclude []string) (rec answer.Record) {
 	defer func() {
 		if p := recover(); p != nil {
 			rec = answer.Record{
@@ -128,7 +136,7 @@ func (s *Server) solve(r *http.Request, sol *answer.Solver, question string, tab
 			}
 		}
 	}()
-	return sol.Solve(r.Context(), question, tables)
+	return sol.Solve(r.Context(), question, tables, exclude...)
 }
 
 func joinErr(a, b string) string {
