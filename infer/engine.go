@@ -1,7 +1,7 @@
 // Package infer runs GGUF models through llama.cpp (github.com/ollama/ollama/llama):
 // one engine per model, K candidates per request sampled in one batch from a
-// shared prompt decode, a prefix cache over the last prompt, chat templates,
-// model inspection and quantisation. It is the only package that uses cgo/llama.
+// shared prompt decode, a multi-entry (LRU) prefix cache of recent prompts,
+// chat templates, model inspection and quantisation. It is the only package that uses cgo/llama.
 package infer
 
 import (
@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"math"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -28,6 +29,9 @@ type Options struct {
 	BatchSize      int    // 0 = 512
 	KVCacheType    string // "" (f16), "q8_0", "q4_0"
 	FlashAttention bool
+	// CacheEntries is how many recent prompts the prefix cache keeps (LRU), each
+	// in a sequence of its own (ContextSize cells of KV memory); 0 = 4.
+	CacheEntries int
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -43,16 +47,21 @@ func (o Options) withDefaults() (Options, error) {
 	if o.BatchSize == 0 {
 		o.BatchSize = 512
 	}
+	if o.CacheEntries == 0 {
+		o.CacheEntries = 4
+	}
 	if o.GPULayers == -1 {
 		o.GPULayers = 999
 	}
 	switch {
-	case o.Threads < 0, o.ContextSize < 0, o.Parallel < 0, o.BatchSize < 0, o.GPULayers < -1:
+	case o.Threads < 0, o.ContextSize < 0, o.Parallel < 0, o.BatchSize < 0, o.GPULayers < -1, o.CacheEntries < 0:
 		return o, fmt.Errorf("options: negative value in %+v", o)
 	case o.ContextSize < 16:
 		return o, fmt.Errorf("options: context size %d is too small", o.ContextSize)
 	case o.Parallel > 64:
 		return o, fmt.Errorf("options: parallel %d is above 64", o.Parallel)
+	case o.CacheEntries > 64:
+		return o, fmt.Errorf("options: cache entries %d is above 64", o.CacheEntries)
 	}
 	switch strings.ToLower(o.KVCacheType) {
 	case "", "f16":
@@ -87,8 +96,13 @@ type Candidate struct {
 
 // Timing of one request.
 type Timing struct {
-	PromptTokens    int     `json:"prompt_tokens"`
-	CachedTokens    int     `json:"cached_tokens"`
+	PromptTokens int `json:"prompt_tokens"`
+	// CachedTokens of the prompt came from the prefix cache (not decoded again);
+	// CacheCopied says they came from another entry's sequence (one full KV copy).
+	CachedTokens int  `json:"cached_tokens"`
+	CacheCopied  bool `json:"cache_copied"`
+	// CacheEntries is how many prompts the prefix cache held when the request came.
+	CacheEntries    int     `json:"cache_entries"`
 	TokensGenerated int     `json:"tokens_generated"`
 	PrefillMs       float64 `json:"prefill_ms"`
 	DecodeMs        float64 `json:"decode_ms"`
@@ -100,8 +114,14 @@ type Result struct {
 	Timing     Timing      `json:"timing"`
 }
 
-// Engine owns one model and its llama.cpp context. Sequence 0 holds the last
-// prompt (the prefix cache); sequences 1..Parallel hold candidates.
+// Engine owns one model and its llama.cpp context. Sequences 0..Parallel-1
+// hold candidates; sequences Parallel.. are the prefix cache's entries, each
+// holding the KV of one recent prompt.
+//
+// The KV cache is split per sequence (one stream each), which shapes the
+// design: copying a sequence copies its whole buffer (a partial range aborts
+// llama.cpp), and llama.cpp decodes a batch in one pass only when its
+// sequences are consecutive ids with the same number of tokens each.
 type Engine struct {
 	mu     sync.Mutex
 	info   ModelInfo
@@ -110,9 +130,10 @@ type Engine struct {
 	lctx   *llama.Context
 	batch  *llama.Batch
 	nVocab int
-	perSeq int   // KV cells each sequence owns
-	bos    []int // the BOS token when the model wants one
-	cached []int // tokens whose KV sequence 0 holds
+	perSeq int     // KV cells each sequence owns
+	bos    []int   // the BOS token when the model wants one
+	slots  []*slot // the prefix cache's entries
+	clock  uint64  // LRU clock
 	closed bool
 
 	weightBufs map[string]float64 // MiB of weights by ggml buffer type, as llama.cpp reported at load
@@ -152,7 +173,7 @@ func Load(path string, o Options) (*Engine, error) {
 	if o.FlashAttention {
 		fa = ml.FlashAttentionEnabled
 	}
-	nSeq := o.Parallel + 1
+	nSeq := o.Parallel + o.CacheEntries
 	lctx, err := llama.NewContextWithModel(model, llama.NewContextParams(o.ContextSize*nSeq, o.BatchSize, nSeq, o.Threads, fa, o.KVCacheType))
 	if err != nil {
 		llama.FreeModel(model)
@@ -167,6 +188,9 @@ func Load(path string, o Options) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{info: info, opts: o, model: model, lctx: lctx, batch: batch, nVocab: model.NumVocab(), perSeq: ctxPerSeq(lctx), weightBufs: bufs}
+	for i := 0; i < o.CacheEntries; i++ {
+		e.slots = append(e.slots, &slot{seq: o.Parallel + i})
+	}
 	// Tokenizing "" with special tokens yields exactly the BOS the model adds, if any.
 	if e.bos, err = model.Tokenize("", true, true); err != nil {
 		e.Close()
@@ -203,7 +227,7 @@ func (e *Engine) Close() error {
 	e.batch.Free()
 	freeContext(e.lctx)
 	llama.FreeModel(e.model)
-	e.cached = nil
+	e.slots = nil
 	return nil
 }
 
@@ -224,18 +248,30 @@ func (e *Engine) Prompt(r Request) (string, error) {
 }
 
 type cand struct {
-	seq, pos, idx int
-	text          []byte
-	tokens        int
-	sumLogprob    float64
-	finish        string
-	sampler       *llama.SamplingContext
+	seq        int
+	pos        int   // position of the first token fed in the last step
+	outs       []int // batch indices of the last step's logits, one per fed token
+	next       int   // the token to feed next
+	text       []byte
+	tokens     int
+	sumLogprob float64
+	finish     string
+	sampler    *llama.SamplingContext
 }
 
-// Generate samples r.K candidates. The prompt is decoded once on sequence 0
-// (reusing its cached prefix), copied to one sequence per candidate, and all
-// candidates advance one token per Decode. When ctx ends, generation stops
-// within one step: the partial Result comes back with ctx's error.
+// slot is one entry of the prefix cache: a sequence holding a prompt's KV.
+type slot struct {
+	seq  int
+	toks []int  // the tokens whose KV the sequence holds
+	used uint64 // LRU clock of the last use; 0 = never used
+}
+
+// Generate samples r.K candidates. The prompt is decoded once into a prefix
+// cache entry (reusing the longest cached prefix), then the candidates advance
+// together, one Decode per step: a single candidate runs on the entry's own
+// sequence (its tokens are trimmed off afterwards), K > 1 candidates run on
+// full copies of it. When ctx ends, generation stops within one step: the
+// partial Result comes back with ctx's error.
 func (e *Engine) Generate(ctx context.Context, r Request) (res Result, err error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -288,10 +324,7 @@ func (e *Engine) Generate(ctx context.Context, r Request) (res Result, err error
 	res.Timing.PromptTokens = len(toks)
 
 	t0 := time.Now()
-	for s := 1; s <= e.opts.Parallel; s++ {
-		e.lctx.KvCacheSeqRm(s, -1, -1)
-	}
-	lastIdx, err := e.prefill(ctx, toks, &res.Timing)
+	sl, lastIdx, err := e.prefill(ctx, toks, &res.Timing)
 	res.Timing.PrefillMs = msSince(t0)
 	if err != nil {
 		return res, err
@@ -299,10 +332,15 @@ func (e *Engine) Generate(ctx context.Context, r Request) (res Result, err error
 
 	t1 := time.Now()
 	defer func() { res.Timing.DecodeMs = msSince(t1) }()
+	solo := r.K == 1
 	cands := make([]*cand, r.K)
 	for i := range cands {
-		c := &cand{seq: i + 1, pos: len(toks), idx: lastIdx}
-		e.lctx.KvCacheSeqCp(0, c.seq, -1, -1) // full range only: a partial copy aborts llama.cpp
+		c := &cand{seq: i, pos: len(toks) - 1, outs: []int{lastIdx}}
+		if solo {
+			c.seq = sl.seq
+		} else {
+			e.lctx.KvCacheSeqCp(sl.seq, c.seq, -1, -1) // full range only: a partial copy aborts llama.cpp
+		}
 		if i > 0 && r.Temperature > 0 {
 			c.sampler, err = llama.NewSamplingContext(e.model, llama.SamplingParams{
 				TopP: r.TopP, TypicalP: 1, Temp: r.Temperature, PenaltyRepeat: 1, Seed: r.Seed + uint32(i),
@@ -314,55 +352,80 @@ func (e *Engine) Generate(ctx context.Context, r Request) (res Result, err error
 		cands[i] = c
 	}
 	defer func() {
-		for _, c := range cands {
-			e.lctx.KvCacheSeqRm(c.seq, -1, -1)
+		if solo {
+			// The entry keeps the prompt only (after a failed decode, reset emptied it).
+			e.lctx.KvCacheSeqRm(sl.seq, len(sl.toks), -1)
+			return
+		}
+		for i := range cands {
+			e.lctx.KvCacheSeqRm(i, -1, -1)
 		}
 	}()
 	maxStop := 0
 	for _, s := range r.Stop {
 		maxStop = max(maxStop, len(s))
 	}
+	// emit takes the token sampled at c's j-th output of the last step; false
+	// when the candidate is finished.
+	emit := func(c *cand, j, tok int, logits []float32) bool {
+		c.sumLogprob += logSoftmaxAt(logits, tok)
+		c.tokens++
+		res.Timing.TokensGenerated++
+		if e.model.TokenIsEog(tok) {
+			c.finish = "eog"
+			return false
+		}
+		from := max(0, len(c.text)-maxStop+1) // a stop may straddle the new piece
+		c.text = append(c.text, e.model.TokenToPiece(tok)...)
+		if cut := firstStop(c.text, from, r.Stop); cut >= 0 {
+			c.text, c.finish = c.text[:cut], "stop"
+			return false
+		}
+		// tok would be fed at position c.pos+j+1
+		if c.tokens >= r.MaxTokens || c.pos+j+2 >= e.perSeq {
+			c.finish = "length"
+			return false
+		}
+		return true
+	}
 	for {
-		e.batch.Clear()
+		// Read the last step's logits.
 		for _, c := range cands {
 			if c.finish != "" {
 				continue
 			}
-			logits := logitsView(e.lctx, c.idx, e.nVocab)
-			if logits == nil {
-				e.reset()
-				return res, errors.New("llama.cpp returned no logits")
+			for j, idx := range c.outs {
+				logits := logitsView(e.lctx, idx, e.nVocab)
+				if logits == nil {
+					e.reset()
+					return res, errors.New("llama.cpp returned no logits")
+				}
+				var tok int
+				if c.sampler != nil {
+					tok = c.sampler.Sample(e.lctx, idx)
+					c.sampler.Accept(tok, false)
+				} else {
+					tok = argmax(logits)
+				}
+				if !emit(c, j, tok, logits) {
+					break
+				}
+				c.next = tok
+				break
 			}
-			var tok int
-			if c.sampler != nil {
-				tok = c.sampler.Sample(e.lctx, c.idx)
-				c.sampler.Accept(tok, false)
-			} else {
-				tok = argmax(logits)
+			if c.finish == "" {
+				c.pos++
 			}
-			c.sumLogprob += logSoftmaxAt(logits, tok)
-			c.tokens++
-			res.Timing.TokensGenerated++
-			if e.model.TokenIsEog(tok) {
-				c.finish = "eog"
-				continue
-			}
-			from := max(0, len(c.text)-maxStop+1) // a stop may straddle the new piece
-			c.text = append(c.text, e.model.TokenToPiece(tok)...)
-			if cut := firstStop(c.text, from, r.Stop); cut >= 0 {
-				c.text, c.finish = c.text[:cut], "stop"
-				continue
-			}
-			if c.tokens >= r.MaxTokens || c.pos+1 >= e.perSeq {
-				c.finish = "length"
-				continue
-			}
-			c.idx = e.batch.NumTokens()
-			e.batch.Add(tok, nil, c.pos, true, c.seq)
-			c.pos++
 		}
-		if e.batch.NumTokens() == 0 {
+		// Build the next step's batch over consecutive sequences.
+		active := e.compact(cands, solo)
+		if len(active) == 0 {
 			break
+		}
+		e.batch.Clear()
+		for _, c := range active {
+			c.outs = append(c.outs[:0], e.batch.NumTokens())
+			e.batch.Add(c.next, nil, c.pos, true, c.seq)
 		}
 		if ctx.Err() != nil {
 			for _, c := range cands {
@@ -382,46 +445,143 @@ func (e *Engine) Generate(ctx context.Context, r Request) (res Result, err error
 	return res, nil
 }
 
-// prefill makes sequence 0 hold toks, decoding only what differs from the
-// cached prompt, and returns the batch index of the last token's logits.
-func (e *Engine) prefill(ctx context.Context, toks []int, t *Timing) (int, error) {
-	n := 0
-	for n < len(e.cached) && n < len(toks) && e.cached[n] == toks[n] {
-		n++
+// compact returns the unfinished candidates in sequence order. llama.cpp
+// decodes a batch of split-KV sequences in one pass only when their ids are
+// consecutive; otherwise it runs one pass per run of consecutive ids, paying
+// for the weights again each time. So when a candidate finishes below others,
+// the highest one moves into its sequence (a full KV copy, done once, at the
+// next Decode).
+func (e *Engine) compact(cands []*cand, solo bool) []*cand {
+	var active []*cand
+	for _, c := range cands {
+		if c.finish == "" {
+			active = append(active, c)
+		}
 	}
+	if solo || len(active) == 0 {
+		return active
+	}
+	sort.Slice(active, func(a, b int) bool { return active[a].seq < active[b].seq })
+	for i := range active {
+		if hi := active[len(active)-1]; active[i].seq != i && hi.seq > i {
+			// seq i is free (candidates occupy 0..K-1, the active ones in order)
+			e.lctx.KvCacheSeqCp(hi.seq, i, -1, -1)
+			e.lctx.KvCacheSeqRm(hi.seq, -1, -1)
+			hi.seq = i
+			copy(active[i+1:], active[i:len(active)-1])
+			active[i] = hi
+		}
+	}
+	return active
+}
+
+// prefill makes a prefix cache entry hold toks, decoding only what no entry
+// already holds, and returns it with the batch index of the last token's
+// logits. Which entry (see the comment inside) keeps prompts over other tables
+// in the cache while a prompt over the same tables replaces its sibling.
+func (e *Engine) prefill(ctx context.Context, toks []int, t *Timing) (*slot, int, error) {
+	// best: the entry sharing the longest prefix with toks; floor: the shortest
+	// prefix toks shares with a used entry (what every prompt shares, such as a
+	// static head, once two entries are in use).
+	var best *slot
+	bestN, floor, used := 0, -1, 0
+	for _, s := range e.slots {
+		n := commonPrefix(s.toks, toks)
+		if s.used > 0 {
+			used++
+			if floor < 0 || n < floor {
+				floor = n
+			}
+		}
+		if best == nil || n > bestN {
+			best, bestN = s, n
+			continue
+		}
+		if n < bestN {
+			continue
+		}
+		// A tie: an entry wholly a prefix of toks (extended in place, no copy) first, then the most recent.
+		if sw, bw := n == len(s.toks), bestN == len(best.toks); sw != bw {
+			if sw {
+				best = s
+			}
+		} else if s.used > best.used {
+			best = s
+		}
+	}
+	t.CacheEntries = used
+	v := best
+	// When toks shares more with best than with some other entry (same tables,
+	// another question), it replaces best: what it does not share is only the
+	// old question. When it shares with best no more than with every entry (new
+	// tables), best's prompt stays for the prompts that share it, and toks goes
+	// into an empty or the least recently used other entry, which starts as a
+	// copy of best's shared prefix.
+	if bestN < len(best.toks) && !(used >= 2 && bestN > floor) {
+		v = nil
+		for _, s := range e.slots {
+			if s != best && (v == nil || s.used < v.used) {
+				v = s
+			}
+		}
+		if v == nil { // a single entry
+			v = best
+		} else if commonPrefix(v.toks, toks)+minCopyTokens <= bestN {
+			e.lctx.KvCacheSeqCp(best.seq, v.seq, -1, -1) // full range only: a partial copy aborts llama.cpp
+			v.toks = append(v.toks[:0], best.toks[:bestN]...)
+			t.CacheCopied = true
+		}
+	}
+	n := commonPrefix(v.toks, toks)
 	if n == len(toks) {
 		n-- // the last prompt token is decoded again: its logits are needed
 	}
-	if !e.lctx.KvCacheSeqRm(0, n, -1) {
-		e.lctx.KvCacheSeqRm(0, -1, -1)
-		n = 0
+	if !e.lctx.KvCacheSeqRm(v.seq, n, -1) {
+		e.lctx.KvCacheSeqRm(v.seq, -1, -1)
+		n, t.CacheCopied = 0, false
 	}
-	e.cached = e.cached[:n]
+	v.toks = v.toks[:n]
+	e.clock++
+	v.used = e.clock
 	t.CachedTokens = n
 	last := 0
 	for start := n; start < len(toks); start += e.opts.BatchSize {
 		if err := ctx.Err(); err != nil {
-			return 0, err
+			return nil, 0, err
 		}
 		end := min(start+e.opts.BatchSize, len(toks))
 		e.batch.Clear()
 		for i := start; i < end; i++ {
-			e.batch.Add(toks[i], nil, i, i == len(toks)-1, 0)
+			e.batch.Add(toks[i], nil, i, i == len(toks)-1, v.seq)
 		}
 		if err := e.lctx.Decode(e.batch); err != nil {
 			e.reset()
-			return 0, fmt.Errorf("prompt decode: %w", err)
+			return nil, 0, fmt.Errorf("prompt decode: %w", err)
 		}
-		e.cached = append(e.cached, toks[start:end]...)
+		v.toks = append(v.toks, toks[start:end]...)
 		last = end - start - 1
 	}
-	return last, nil
+	return v, last, nil
+}
+
+// minCopyTokens: a shorter prefix is decoded again rather than copied (a copy
+// moves the whole sequence's KV buffer, a few ms).
+const minCopyTokens = 8
+
+func commonPrefix(a, b []int) int {
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	return n
 }
 
 // reset empties the whole KV cache after a failed decode, whose state is unknown.
 func (e *Engine) reset() {
 	e.lctx.KvCacheClear()
-	e.cached = nil
+	for _, s := range e.slots {
+		s.toks, s.used = nil, 0
+	}
 }
 
 func collect(cands []*cand) []Candidate {
