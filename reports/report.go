@@ -140,6 +140,7 @@ func Write(run Run) (string, error) {
 			fmt.Fprintf(&b, "| %s | %.0f |\n", st, values[i][len(groups)-1])
 		}
 		b.WriteString("\n![time per stage](stages.png)\n\n")
+		writeCache(&b, run.Samples)
 	} else {
 		b.WriteString("No server timings in the samples (an --endpoint run without the server log).\n\n")
 	}
@@ -159,6 +160,36 @@ func Write(run Run) (string, error) {
 	}
 	path := filepath.Join(run.Dir, ReportFile)
 	return path, os.WriteFile(path, []byte(b.String()), 0o644)
+}
+
+// writeCache reports what the engine's prefix cache saved: the share of
+// prompt tokens it served, and the questions it served beyond the static head
+// (a question whose tables a recent question had).
+func writeCache(b *strings.Builder, samples []score.Sample) {
+	var prompt, cached, n int
+	var cachedPer []float64
+	for _, s := range samples {
+		if s.Server == nil || s.Server.PromptTokens == 0 {
+			continue
+		}
+		n++
+		prompt += s.Server.PromptTokens
+		cached += s.Server.CachedTokens
+		cachedPer = append(cachedPer, float64(s.Server.CachedTokens))
+	}
+	if n == 0 {
+		return
+	}
+	sort.Float64s(cachedPer)
+	// The static head is the least any question reuses; more means its tables were cached too.
+	head, beyond := cachedPer[0], 0
+	for _, c := range cachedPer {
+		if c > head {
+			beyond++
+		}
+	}
+	fmt.Fprintf(b, "Prompt cache: %d of %d prompt tokens served from the cache (%.1f%%); %d of %d questions reused more than the static head (%.0f tokens).\n\n",
+		cached, prompt, 100*float64(cached)/float64(prompt), beyond, n, head)
 }
 
 // classOf is a sample's class with its detail, e.g. "columns: extra: n".

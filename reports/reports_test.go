@@ -45,7 +45,9 @@ func fakeRun(t *testing.T, id string, right []bool, timings bool) Run {
 			s.ErrorKind = "mismatch"
 		}
 		if timings {
-			s.Server = &score.ServerLine{TimingsMS: map[string]float64{"prefill": 100, "decode": 300 + float64(i), "execute": 20}}
+			// Every question reuses the 300-token head; every other one its tables' 200 more.
+			s.Server = &score.ServerLine{TimingsMS: map[string]float64{"prefill": 100, "decode": 300 + float64(i), "execute": 20},
+				PromptTokens: 800, CachedTokens: 300 + 200*(i%2)}
 		}
 		if err := rec.Append(s); err != nil {
 			t.Fatal(err)
@@ -101,7 +103,8 @@ func TestWriteReportAndHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	md, _ := os.ReadFile(path)
-	for _, want := range []string{"Final Score", "aggregations", "decode", "stages.png", "Failures (2", "| plan |"} {
+	for _, want := range []string{"Final Score", "aggregations", "decode", "stages.png", "Failures (2", "| plan |",
+		"Prompt cache: 2400 of 4800 prompt tokens served from the cache (50.0%); 3 of 6 questions reused more than the static head (300 tokens)."} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report lacks %q", want)
 		}

@@ -28,6 +28,8 @@ const (
 type ServerLine struct {
 	PromptHash    string             `json:"prompt_hash,omitempty"`
 	PromptVersion string             `json:"prompt_version,omitempty"`
+	PromptTokens  int                `json:"prompt_tokens,omitempty"`
+	CachedTokens  int                `json:"cached_tokens,omitempty"` // of PromptTokens, served by the engine's prefix cache
 	Examples      json.RawMessage    `json:"examples,omitempty"`
 	Candidates    json.RawMessage    `json:"candidates,omitempty"`
 	Votes         json.RawMessage    `json:"votes,omitempty"`
