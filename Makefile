@@ -58,10 +58,17 @@ build: deps
 	@mkdir -p bin
 	go build -o $(BIN) ./cmd/harness
 
+# What `harness ship` copies: any x86-64 with AVX2/FMA/F16C, whatever CPU builds it
+# (the default build's -march=native holds AVX-512 here and would SIGILL elsewhere).
+PORTABLE_BIN := $(ROOT)/bin/harness-portable
+.PHONY: build-portable
+build-portable: deps
+	@$(MAKE) --no-print-directory build PORTABLE=1 BIN=$(PORTABLE_BIN)
+
 data: build venv
 	$(BIN) datasets tables --src datasets/polarsbench/tables --out data
 
-test: setup finetune-venv
+test: setup finetune-venv build-portable
 	go vet ./...
 	go test -timeout 60m ./...
 	$(PY) -m unittest discover -s reports/device -p 'test_*.py'

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -46,11 +47,11 @@ func TestShipLocalModelTree(t *testing.T) {
 	bin := fakeFile(t, "harness", "#!/bin/sh\n")
 	model := fakeFile(t, "tiny.gguf", "GGUF")
 	out := filepath.Join(t.TempDir(), "sub")
-	res, err := Ship(ShipOptions{Out: out, RepoRoot: root, Binary: bin, Model: model, Config: []byte(`{"k":1}`), Include: []string{"bank"}})
+	res, err := Ship(ShipOptions{Out: out, RepoRoot: root, Binary: bin, Model: model, Config: []byte(`{"k":1}`), Include: []string{"bank"}, AllowNative: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{"main.py", "requirements.txt", "bin/harness", "models/tiny.gguf", "models/DEFAULT", "config.json", "bank/sub/a.json"} {
+	for _, f := range []string{"main.py", "requirements.txt", "bin/harness", "models/tiny.gguf", "models/DEFAULT", "config.json", "bank/sub/a.json", ManifestFile} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Errorf("missing %s: %v", f, err)
 		}
@@ -67,6 +68,113 @@ func TestShipLocalModelTree(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "pyproject.toml")); err == nil {
 		t.Error("a pyproject.toml was shipped")
 	}
+	// The manifest lists every other file and records that this binary is not portable.
+	m := readManifest(t, out)
+	if len(m.Files) != len(res.Files)-1 || m.Model != "models/tiny.gguf" || m.Binary.Path != "bin/harness" || len(m.Binary.SHA256) != 64 {
+		t.Errorf("manifest %+v for files %v", m, res.Files)
+	}
+	if m.Binary.ISA.Portable || !strings.Contains(m.Binary.ISA.Reason, "no Go build settings") {
+		t.Errorf("a shell script recorded as %+v", m.Binary.ISA)
+	}
+}
+
+func readManifest(t *testing.T, tree string) ShipManifest {
+	t.Helper()
+	var m ShipManifest
+	b, err := os.ReadFile(filepath.Join(tree, ManifestFile))
+	if err == nil {
+		err = json.Unmarshal(b, &m)
+	}
+	if err != nil {
+		t.Fatalf("manifest: %v", err)
+	}
+	return m
+}
+
+// Without AllowNative a binary whose instruction set cannot be shown portable is
+// refused before anything is written.
+func TestShipRefusesAnUncheckedBinary(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "sub")
+	_, err := Ship(ShipOptions{Out: out, RepoRoot: fakeRepo(t, ""), Binary: fakeFile(t, "harness", "#!/bin/sh\n"), Model: fakeFile(t, "m.gguf", "GGUF")})
+	if err == nil || !strings.Contains(err.Error(), "not portable") || !strings.Contains(err.Error(), "make build-portable") {
+		t.Fatalf("got %v", err)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("a refused ship wrote the tree")
+	}
+}
+
+// shippableBinary returns bin/NAME of the repository, skipping when absent.
+func shippableBinary(t *testing.T, name, how string) string {
+	t.Helper()
+	root, err := repo.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(root, "bin", name)
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("%s missing (%s): %v", p, how, err)
+	}
+	return p
+}
+
+// The default build (-march=native) is refused: on this project's machine it holds
+// AVX-512 code that SIGILLs on an AVX2-only runner; anywhere, its flags are native.
+func TestShipRefusesTheNativeBuild(t *testing.T) {
+	bin := shippableBinary(t, "harness", "make build")
+	isa, err := CheckBinaryISA(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s: %+v", bin, isa)
+	if isa.Portable || !strings.Contains(isa.Reason, "-march=native") {
+		t.Fatalf("the native build passes as portable: %+v", isa)
+	}
+	if cpuHasAVX512(t) && isa.Disassembly == "objdump" && isa.AVX512 == 0 {
+		t.Errorf("native build on an AVX-512 CPU, yet no AVX-512 instruction found outside Go code")
+	}
+	out := filepath.Join(t.TempDir(), "sub")
+	_, err = Ship(ShipOptions{Out: out, RepoRoot: fakeRepo(t, ""), Binary: bin, Model: fakeFile(t, "m.gguf", "GGUF")})
+	if err == nil || !strings.Contains(err.Error(), "not portable") {
+		t.Fatalf("native build shipped: %v", err)
+	}
+}
+
+// The portable build needs only AVX2/FMA/F16C: its flags say so and its C/C++
+// code holds no AVX-512 (EVEX) instruction.
+func TestPortableBinaryInstructionSet(t *testing.T) {
+	bin := shippableBinary(t, "harness-portable", "make build-portable")
+	isa, err := CheckBinaryISA(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s: %+v", bin, isa)
+	checkPortable(t, isa)
+}
+
+func checkPortable(t *testing.T, isa BinaryISA) {
+	t.Helper()
+	if !isa.Portable || isa.AVX512 != 0 {
+		t.Fatalf("not portable: %+v", isa)
+	}
+	for _, want := range []string{"AVX2", "FMA", "F16C"} {
+		if !slices.Contains(isa.Requires, want) {
+			t.Errorf("requires %v, want %s among them", isa.Requires, want)
+		}
+	}
+	for _, r := range isa.Requires {
+		if strings.Contains(r, "512") {
+			t.Errorf("requires %s", r)
+		}
+	}
+	if _, err := exec.LookPath("objdump"); err == nil && isa.Disassembly != "objdump" {
+		t.Errorf("objdump is installed but the code was not checked: %s", isa.Disassembly)
+	}
+}
+
+func cpuHasAVX512(t *testing.T) bool {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	return err == nil && strings.Contains(string(b), " avx512f")
 }
 
 func TestShipRejectsBadInput(t *testing.T) {
@@ -88,7 +196,7 @@ func TestShipRejectsBadInput(t *testing.T) {
 		if c.o.Out == "" {
 			c.o.Out = filepath.Join(t.TempDir(), "out")
 		}
-		c.o.Binary = bin
+		c.o.Binary, c.o.AllowNative = bin, true
 		if _, err := Ship(c.o); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: got %v, want %q", c.name, err, c.want)
 		}
@@ -109,7 +217,7 @@ func TestShipURLDownloadIsChecked(t *testing.T) {
 	}{{good, true}, {strings.Repeat("0", 64), false}} {
 		out := filepath.Join(t.TempDir(), "sub")
 		_, err := Ship(ShipOptions{Out: out, RepoRoot: fakeRepo(t, ""), Binary: fakeFile(t, "harness", ""),
-			ModelURL: srv.URL + "/dl/model.gguf", ModelSHA256: c.sha})
+			ModelURL: srv.URL + "/dl/model.gguf", ModelSHA256: c.sha, AllowNative: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -133,11 +241,12 @@ func TestShippedTreeServesTheRunner(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := filepath.Join(root, "bin", "harness")
+	// What `harness ship` copies by default: the portable build, checked.
+	bin := filepath.Join(root, "bin", "harness-portable")
 	model := repo.Model(repo.SmolModelFile)
 	for _, p := range []string{filepath.Join(root, "main.py"), bin, model} {
 		if _, err := os.Stat(p); err != nil {
-			t.Skipf("%s missing (make build models): %v", p, err)
+			t.Skipf("%s missing (make build-portable models): %v", p, err)
 		}
 	}
 	py := filepath.Join(root, ".venv", "bin", "python")
@@ -149,6 +258,8 @@ func TestShippedTreeServesTheRunner(t *testing.T) {
 		Config: []byte(`{"k": 1, "max_tokens": 96, "repair": false}`), Include: []string{"datasets/polarsbench/dev"}}); err != nil {
 		t.Fatal(err)
 	}
+	m := readManifest(t, out)
+	checkPortable(t, m.Binary.ISA)
 	port := freePort(t)
 	cmd := exec.Command(py, "-m", "uvicorn", "main:app", "--host", "127.0.0.1", "--port", fmt.Sprint(port), "--timeout-keep-alive", "1200")
 	cmd.Dir = out

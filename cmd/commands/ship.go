@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -16,6 +18,8 @@ import (
 type shipOptions struct {
 	Model, ModelURL, ModelSHA256, ModelName string
 	Out, Config                             string
+	Binary                                  string
+	AllowNative                             bool
 }
 
 func init() { register(newCmdShip) }
@@ -27,11 +31,17 @@ func newCmdShip() *cobra.Command {
 		Short: "Build a self-contained submission tree (main.py, bin/harness, lib/ollama, model, config.json)",
 		Long: `Builds DIR so that the runner's command, run from DIR, serves the contract:
 python -m uvicorn main:app --host 0.0.0.0 --port P --timeout-keep-alive 1200.
-DIR gets main.py and requirements.txt from the repository root, bin/harness (this
-binary), lib/ollama/* when present (GPU backends), models/<file> with models/DEFAULT
-naming it, and config.json (the serving settings; --config copies a file, else the
-defaults). With --model-url and --model-sha256 instead of --model, DIR gets
-fetch_model.py and models/fetch.json: the download is checked before use.`,
+DIR gets main.py and requirements.txt from the repository root, bin/harness (the
+portable build bin/harness-portable from ` + "`make build-portable`" + ` unless --binary names
+another), lib/ollama/* when present (GPU backends), models/<file> with models/DEFAULT
+naming it, config.json (the serving settings; --config copies a file, else the
+defaults) and manifest.json (every file, the binary's sha256 and the CPU features it
+needs). With --model-url and --model-sha256 instead of --model, DIR gets
+fetch_model.py and models/fetch.json: the download is checked before use.
+
+The binary's instruction set is checked (its cgo build flags and, with objdump, its
+code): one built -march=native or holding AVX-512 code in its C/C++ part would die
+with SIGILL on a runner CPU without them, so ship refuses it unless --allow-native.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runShip(o) },
 	}
@@ -42,6 +52,8 @@ fetch_model.py and models/fetch.json: the download is checked before use.`,
 	f.StringVar(&o.ModelName, "model-name", "", "file name under models/ (default: the model's base name)")
 	f.StringVar(&o.Out, "out", "", "destination folder, new or empty (required)")
 	f.StringVar(&o.Config, "config", "", "serving settings JSON (default: the built-in defaults)")
+	f.StringVar(&o.Binary, "binary", "", "harness binary to ship (default harness-portable beside this binary: make build-portable)")
+	f.BoolVar(&o.AllowNative, "allow-native", false, "ship a binary that is not portable (-march=native, AVX-512 code, or not checkable)")
 	return c
 }
 
@@ -61,9 +73,18 @@ func runShip(o *shipOptions) error {
 	if err != nil {
 		return err
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		return err
+	bin := o.Binary
+	if bin == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		bin = filepath.Join(filepath.Dir(exe), "harness-portable")
+		if _, err := os.Stat(bin); err != nil {
+			return fmt.Errorf("no portable binary at %s: run `make build-portable` (or name one with --binary)", bin)
+		}
+	} else if _, err := os.Stat(bin); err != nil {
+		return usageError("binary %s does not exist", bin)
 	}
 	var cfg []byte
 	if o.Config != "" {
@@ -73,11 +94,19 @@ func runShip(o *shipOptions) error {
 	} else if cfg, err = json.MarshalIndent(answer.DefaultSettings(), "", "  "); err != nil {
 		return err
 	}
-	res, err := finetune.Ship(finetune.ShipOptions{Out: o.Out, RepoRoot: root, Binary: exe, Model: o.Model,
+	res, err := finetune.Ship(finetune.ShipOptions{Out: o.Out, RepoRoot: root, Binary: bin, Model: o.Model,
 		ModelURL: o.ModelURL, ModelSHA256: o.ModelSHA256, ModelName: o.ModelName, Config: cfg,
-		Include: []string{"datasets/polarsbench/dev"}}) // the example bank serve reads by default
+		Include:     []string{"datasets/polarsbench/dev"}, // the example bank serve reads by default
+		AllowNative: o.AllowNative})
 	if err != nil {
 		return err
+	}
+	isa := res.ISA
+	if isa.Portable {
+		fmt.Fprintf(os.Stderr, "ship: %s is portable: needs %s (disassembly: %s; %d AVX-512 instructions, all in CPU-checked Go code)\n",
+			bin, strings.Join(isa.Requires, " "), isa.Disassembly, isa.AVX512Go)
+	} else {
+		fmt.Fprintf(os.Stderr, "ship: WARNING %s is not portable (%s); shipped because of --allow-native\n", bin, isa.Reason)
 	}
 	for _, f := range res.Files {
 		fmt.Println(f)

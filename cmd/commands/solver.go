@@ -45,6 +45,9 @@ type solverFlags struct {
 	KVCache   string
 	Batch     int
 	FlashAttn bool
+	// --device and the measured figures it decides from (device.go).
+	Device        string
+	DeviceFigures string
 }
 
 func (f *solverFlags) add(c *cobra.Command) {
@@ -70,6 +73,8 @@ func (f *solverFlags) add(c *cobra.Command) {
 	fl.StringVar(&f.KVCache, "kv-cache", "", "KV cache type: f16 (default), q8_0 or q4_0 (less memory; q4_0/q8_0 need --flash-attn)")
 	fl.IntVar(&f.Batch, "batch", 0, "prompt micro-batch size (default 512): smaller lowers compute-buffer memory")
 	fl.BoolVar(&f.FlashAttn, "flash-attn", false, "flash attention (needed by a quantized KV cache)")
+	fl.StringVar(&f.Device, "device", "auto", "cpu, gpu or auto: auto takes the GPU only when one is usable and its measured plan scores higher (logged at start)")
+	fl.StringVar(&f.DeviceFigures, "device-figures", "", "measured plan figures for --device auto (JSON; default the built-in harness/device/figures.json)")
 }
 
 func (f *solverFlags) settings() (answer.Settings, error) {
@@ -135,6 +140,9 @@ func (f *solverFlags) open(ctx context.Context, info *log.Logger) (*solverStack,
 	gpu, err := parseGPULayers(f.GPULayers)
 	if err != nil {
 		return nil, usageError("%v", err)
+	}
+	if gpu, err = f.chooseDevice(info, settings.K, gpu); err != nil {
+		return nil, err
 	}
 	model := f.Model
 	if model == "" {
