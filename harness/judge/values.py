@@ -1,6 +1,6 @@
 # The names-insensitive fingerprint (judge.Fingerprint.Values and .ColumnValues).
 # This exact text is run by the judge (after the runner's script) and is part of
-# the Polars worker (harness/worker/worker.py, checked by a test), so both
+# the Polars worker (put into harness/worker/worker.py at its marker), so both
 # compute the same thing. Needs hashlib, io, itertools and polars as pl.
 #
 # A cell is the text the runner's CSV prints for it (write_csv with its defaults;

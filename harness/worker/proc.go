@@ -15,10 +15,19 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"polarsbench/harness/judge"
 )
 
 //go:embed worker.py
-var script string
+var workerSource string
+
+// script is the worker with the names-insensitive fingerprint's code put in
+// at its marker: harness/judge/values.py is the one source of that code for
+// the judge and the worker.
+var script = strings.Replace(workerSource,
+	"# @values.py@ (harness/judge/values.py, put in by the Go side: one source for the judge and the worker)\n",
+	judge.ValuesPython, 1)
 
 // Script returns the embedded Python worker source (for diagnostics and tests).
 func Script() string { return script }
