@@ -25,6 +25,7 @@ var renames = []struct {
 	{regexp.MustCompile(`\breverse\s*=\s*(True|False)`), "descending=$1"},
 	{regexp.MustCompile(`\.str\.lengths\(`), ".str.len_chars("},
 	{regexp.MustCompile(`\.str\.n_chars\(`), ".str.len_chars("},
+	{regexp.MustCompile(`\.isin\(`), ".is_in("}, // pandas' spelling
 	// rolling(3).mean() is the pandas spelling; Polars 1.x wants rolling_mean(window_size=3).
 	{regexp.MustCompile(`\.rolling\(\s*(?:window(?:_size)?\s*=\s*)?(\d+)\s*\)\.(mean|sum|min|max|std|median)\(\)`), ".rolling_$2(window_size=$1)"},
 }
@@ -46,8 +47,66 @@ func Normalize(code string) string {
 	for _, r := range renames {
 		out = r.from.ReplaceAllString(out, r.to)
 	}
+	out = closeBrackets(out)
 	if lazyHint.MatchString(out) {
 		out += "\nif isinstance(result, pl.LazyFrame):\n    result = result.collect()"
 	}
 	return out
+}
+
+// closeBrackets appends the closing brackets the code leaves open at its end:
+// the model often stops one ")" short of a long filter or chain, a syntax
+// error the runner would reject. Code whose brackets are mismatched (a ")"
+// closing a "[") or that ends inside a string is left as it is.
+func closeBrackets(code string) string {
+	var stack []byte
+	pairs := map[byte]byte{')': '(', ']': '[', '}': '{'}
+	closer := map[byte]byte{'(': ')', '[': ']', '{': '}'}
+	for i := 0; i < len(code); i++ {
+		switch c := code[i]; c {
+		case '#':
+			for i < len(code) && code[i] != '\n' {
+				i++
+			}
+		case '"', '\'':
+			quote := string(c)
+			if strings.HasPrefix(code[i:], strings.Repeat(quote, 3)) {
+				quote = strings.Repeat(quote, 3)
+			}
+			end := -1
+			for j := i + len(quote); j < len(code); j++ {
+				if code[j] == '\\' {
+					j++
+					continue
+				}
+				if len(quote) == 1 && code[j] == '\n' {
+					return code // an unterminated one-line string: leave it to the error
+				}
+				if strings.HasPrefix(code[j:], quote) {
+					end = j + len(quote) - 1
+					break
+				}
+			}
+			if end < 0 {
+				return code
+			}
+			i = end
+		case '(', '[', '{':
+			stack = append(stack, c)
+		case ')', ']', '}':
+			if len(stack) == 0 || stack[len(stack)-1] != pairs[c] {
+				return code
+			}
+			stack = stack[:len(stack)-1]
+		}
+	}
+	if len(stack) == 0 {
+		return code
+	}
+	var b strings.Builder
+	b.WriteString(code)
+	for i := len(stack) - 1; i >= 0; i-- {
+		b.WriteByte(closer[stack[i]])
+	}
+	return b.String()
 }

@@ -15,6 +15,14 @@ func TestNormalize(t *testing.T) {
 			"result = t.group_by(\"a\").agg(pl.col(\"b\").cum_sum()).sort(\"a\", descending=True)"},
 		{"pandas rolling", "result = t.with_columns(pl.col(\"a\").rolling(3).mean().over(\"g\"), pl.col(\"b\").rolling(window=2).sum())",
 			"result = t.with_columns(pl.col(\"a\").rolling_mean(window_size=3).over(\"g\"), pl.col(\"b\").rolling_sum(window_size=2))"},
+		{"pandas isin", `result = t.filter(pl.col("r").isin(["PG", "G"]))`, `result = t.filter(pl.col("r").is_in(["PG", "G"]))`},
+		{"one paren short", `result = t.filter((pl.col("a") > 1) & (pl.col("b").is_in(["x", "y"]))`,
+			`result = t.filter((pl.col("a") > 1) & (pl.col("b").is_in(["x", "y"])))`},
+		{"brackets inside strings and comments do not count", "result = t.filter(pl.col(\"a\") == \"(\") # )\n",
+			"result = t.filter(pl.col(\"a\") == \"(\") # )"},
+		{"a mismatched bracket is left alone", `result = t.select(pl.col("a"]`, `result = t.select(pl.col("a"]`},
+		{"an open string is left alone", `result = t.filter(pl.col("a) > 1`, `result = t.filter(pl.col("a) > 1`},
+		{"several open at the end", `result = t.agg([pl.col("a").sum(`, `result = t.agg([pl.col("a").sum()])`},
 		{"keyless group_by is a select", "result = t.groupby().agg(pl.col(\"b\").sum())", "result = t.select(pl.col(\"b\").sum())"},
 	}
 	for _, c := range cases {
