@@ -18,9 +18,9 @@ type JoinPlan struct {
 	Renamed []string // "ck_genres.name -> name_right"
 }
 
-// PlanJoins orders the join keys into one chain. It starts at the table that
-// refers to the most others (the fact table: order details, line items), ties
-// going to the one fewer others refer to, then to the larger table, and adds one table at a time through a key that
+// PlanJoins orders the join keys into one chain. It starts at a table no
+// other refers to (the fact table: order details, line items, rentals), ties
+// going to the one referring to the most others, then to the larger table, and adds one table at a time through a key that
 // touches what is joined so far.
 func PlanJoins(tables []*schema.Table, keys []schema.JoinKey) JoinPlan {
 	var plan JoinPlan
@@ -41,7 +41,7 @@ func PlanJoins(tables []*schema.Table, keys []schema.JoinKey) JoinPlan {
 		for _, t := range tables {
 			r := byName[root]
 			n := t.Ref.Name
-			if root == "" || out[n] > out[root] || out[n] == out[root] && (in[n] < in[root] || in[n] == in[root] && t.Rows > r.Rows) {
+			if root == "" || in[n] < in[root] || in[n] == in[root] && (out[n] > out[root] || out[n] == out[root] && t.Rows > r.Rows) {
 				root = t.Ref.Name
 			}
 		}
@@ -94,8 +94,18 @@ func PlanJoins(tables []*schema.Table, keys []schema.JoinKey) JoinPlan {
 		if len(joined) > 1 {
 			plan.Chain = b.String()
 		}
+		// Left out of the chain and worth showing: self references and a second
+		// key between two tables (route -> airport by source and by destination).
+		// A key between two tables the chain reaches otherwise adds nothing.
+		pairUsed := map[[2]string]string{}
 		for i, k := range keys {
-			if !used[i] && (k.Child == k.Parent || joined[k.Child] && joined[k.Parent]) {
+			if used[i] {
+				pairUsed[[2]string{k.Child, k.Parent}] = k.ChildOn
+			}
+		}
+		for i, k := range keys {
+			on, twice := pairUsed[[2]string{k.Child, k.Parent}]
+			if !used[i] && (k.Child == k.Parent || twice && on != k.ChildOn) {
 				plan.Extra = append(plan.Extra, k.Child+joinCall(k.Parent, k.ChildOn, k.ParentOn, "_right"))
 			}
 		}

@@ -43,7 +43,7 @@ func KeyLike(name string) bool {
 // JoinKeys finds the pairs of key columns that join the given tables, checked
 // on their values. Pairs come in a stable order: by child table, then column.
 func JoinKeys(tables []*Table) []JoinKey {
-	var named, out []JoinKey
+	var named, byValue, out []JoinKey
 	hasNamed := map[[2]string]bool{} // child table, column: has a named parent
 	for _, c := range tables {
 		for _, cc := range c.Columns {
@@ -78,6 +78,11 @@ func JoinKeys(tables []*Table) []JoinKey {
 			if cc.keys == nil || cc.Unique || hasNamed[[2]string{c.Ref.Name, cc.Name}] {
 				continue
 			}
+			// A one-word key (shipper_id, l_partkey) names its own table, which is
+			// simply not among these: small integer ids fall inside any other
+			// table's id range, so its values prove nothing. A role (support_rep_id)
+			// or a reference (reports_to) may point anywhere its values fit.
+			role := !singleWordKey(cc.Name)
 			var best *JoinKey
 			bestN := 0
 			for _, p := range tables {
@@ -88,6 +93,8 @@ func JoinKeys(tables []*Table) []JoinKey {
 							continue // track_id inside invoice_line_id's range is no reference
 						}
 						spread = maxSelfSpread
+					} else if !role {
+						continue
 					}
 					if !pc.Unique || !sameKind(cc, pc) || len(pc.keys) > spread*len(cc.keys) {
 						continue
@@ -105,8 +112,33 @@ func JoinKeys(tables []*Table) []JoinKey {
 				}
 			}
 			if best != nil {
-				out = append(out, *best)
+				byValue = append(byValue, *best)
 			}
+		}
+	}
+	// Values only connect what names cannot: a question's tables are meant to
+	// be joined, so a by-value pair between tables the names already connect
+	// (media_type_id -> genre_id beside genre_id) is a coincidence of small ids.
+	group := map[string]string{}
+	var find func(string) string
+	find = func(t string) string {
+		if g, ok := group[t]; ok && g != t {
+			root := find(g)
+			group[t] = root
+			return root
+		}
+		return t
+	}
+	for _, k := range named {
+		group[find(k.Child)] = find(k.Parent)
+	}
+	for _, k := range byValue {
+		switch a, b := find(k.Child), find(k.Parent); {
+		case k.Child == k.Parent:
+			out = append(out, k) // a self reference is its own kind of join
+		case a != b:
+			group[a] = b
+			out = append(out, k)
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
@@ -116,6 +148,21 @@ func JoinKeys(tables []*Table) []JoinKey {
 		return out[i].ChildOn < out[j].ChildOn
 	})
 	return out
+}
+
+// singleWordKey: the name is one word and a key suffix, behind at most a
+// short table prefix: customer_id, l_partkey, custkey, id.
+func singleWordKey(name string) bool {
+	n := strings.ToLower(name)
+	if rest, ok := stripShortPrefix(n); ok {
+		n = rest
+	}
+	for _, suf := range []string{"_id", "_key", "_code", "id", "key", "code"} {
+		if strings.HasSuffix(n, suf) {
+			return !strings.Contains(strings.TrimSuffix(n, suf), "_")
+		}
+	}
+	return false
 }
 
 // hierarchical: a column name that says its row points at another row of the

@@ -112,3 +112,32 @@ func set(vs ...string) map[string]struct{} {
 	}
 	return m
 }
+
+// Within a question's own tables, a key whose table is absent must not be
+// tied to another table's ids by value (shipper_id -> category_id,
+// l_partkey -> c_custkey, customer_id -> film_id were, before the rule).
+func TestJoinKeysWithoutTheirTable(t *testing.T) {
+	c := NewCache()
+	by := map[string]*Table{}
+	for _, prefix := range []string{"nw", "tpch", "sk", "ck"} {
+		for _, tb := range describeDataset(t, c, prefix) {
+			by[tb.Ref.Name] = tb
+		}
+	}
+	for _, names := range [][]string{
+		{"nw_order_details", "nw_products", "nw_categories", "nw_orders", "nw_customers"},
+		{"tpch_lineitem", "tpch_orders", "tpch_customer", "tpch_nation", "tpch_region"},
+		{"sk_rentals", "sk_inventory", "sk_films", "sk_film_category", "sk_categories"},
+		{"ck_invoice_lines", "ck_invoices", "ck_customers", "ck_employees"},
+	} {
+		var tables []*Table
+		for _, n := range names {
+			tables = append(tables, by[n])
+		}
+		for _, k := range JoinKeys(tables) {
+			if k.ByValue && !(k.ChildOn == "support_rep_id" || k.ChildOn == "reports_to") {
+				t.Errorf("%v: false pair by value %s", names, keyString(k))
+			}
+		}
+	}
+}
