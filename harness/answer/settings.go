@@ -9,13 +9,20 @@ import (
 // Settings are the knobs of one question's path. Defaults are the best measured
 // on the 75 dev questions (see README "Measured"); a config file or flags override them.
 type Settings struct {
-	K           int     `json:"k"`              // candidates per question; candidate 0 is greedy
-	Temperature float32 `json:"temperature"`    // for candidates 1..K-1
-	TopP        float32 `json:"top_p"`          // nucleus for candidates 1..K-1
-	MaxTokens   int     `json:"max_tokens"`     // per candidate
-	Seed        uint32  `json:"seed"`           // candidate i samples with Seed+i
-	Examples    int     `json:"examples"`       // retrieved solved examples in the prompt
-	Repair      bool    `json:"repair"`         // one repair round when every candidate failed
+	K           int     `json:"k"`           // candidates per question; candidate 0 is greedy
+	Temperature float32 `json:"temperature"` // for candidates 1..K-1
+	TopP        float32 `json:"top_p"`       // nucleus for candidates 1..K-1
+	MaxTokens   int     `json:"max_tokens"`  // per candidate
+	Seed        uint32  `json:"seed"`        // candidate i samples with Seed+i
+	Examples    int     `json:"examples"`    // retrieved solved examples in the prompt
+	Repair      bool    `json:"repair"`      // repair rounds when every candidate failed
+	// RepairRounds is how many repair rounds (each executed before the next); 0 means 1.
+	RepairRounds int `json:"repair_rounds"`
+	// JoinPlan shows the join plan and the question's columns in the prompt,
+	// draws half the candidates from a prompt that starts with the join chain,
+	// and gives repairs the schema hints (prompt.RepairHint). Off by default:
+	// on 60 dev questions it measured 21 right against 24 without (p 0.38).
+	JoinPlan    bool    `json:"join_plan"`
 	BudgetS     float64 `json:"budget_s"`       // wall-clock budget per question; the runner aborts at 200 s
 	ExecTimeout float64 `json:"exec_timeout_s"` // per candidate execution
 	// Vote is how candidates are grouped for the vote: VoteStrict (the runner's
@@ -26,16 +33,17 @@ type Settings struct {
 // DefaultSettings is what `harness serve` uses without a config.
 func DefaultSettings() Settings {
 	return Settings{
-		K:           4,
-		Temperature: 0.7,
-		TopP:        0.95,
-		MaxTokens:   200,
-		Seed:        42,
-		Examples:    3,
-		Repair:      true,
-		BudgetS:     90,
-		ExecTimeout: 10,
-		Vote:        VoteStrict,
+		K:            4,
+		Temperature:  0.7,
+		TopP:         0.95,
+		MaxTokens:    200,
+		Seed:         42,
+		Examples:     3,
+		Repair:       true,
+		RepairRounds: 1,
+		BudgetS:      90,
+		ExecTimeout:  10,
+		Vote:         VoteStrict,
 	}
 }
 
@@ -66,6 +74,8 @@ func (s Settings) Validate() error {
 		return fmt.Errorf("settings: temperature must be >= 0")
 	case s.BudgetS <= 0 || s.BudgetS > 190:
 		return fmt.Errorf("settings: budget_s must be in (0, 190]: the runner aborts the whole run at 200 s")
+	case s.RepairRounds < 0 || s.RepairRounds > 3:
+		return fmt.Errorf("settings: repair_rounds must be 0..3, got %d", s.RepairRounds)
 	case s.Examples < 0:
 		return fmt.Errorf("settings: examples must be >= 0")
 	case s.ExecTimeout <= 0:

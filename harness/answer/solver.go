@@ -132,7 +132,11 @@ func (s *Solver) Solve(ctx context.Context, question string, tables []datasets.T
 	for _, e := range examples {
 		rec.Examples = append(rec.Examples, e.ID)
 	}
-	rec.JoinPlan = prompt.PlanJoins(described, schema.JoinKeys(described))
+	// The plan is computed in any case: the record shows it, and repair hints use it.
+	plan := prompt.PlanJoins(described, schema.JoinKeys(described))
+	if s.Settings.JoinPlan {
+		rec.JoinPlan = plan
+	}
 	msgs := prompt.Build(q, described, rec.JoinPlan, examples)
 	rec.PromptHash = hashMessages(msgs)
 	rec.TimingsMS.Prompt = ms(time.Since(mark))
@@ -178,8 +182,8 @@ func (s *Solver) Solve(ctx context.Context, question string, tables []datasets.T
 		if rec.Chosen < 0 && s.Settings.Repair && len(rec.Candidates) > 0 {
 			mark = time.Now()
 			failed := rec.Candidates[0]
-			for round := 0; round < maxRepairRounds && time.Since(start) < budget/2 && ctx.Err() == nil; round++ {
-				fixed := s.repair(ctx, msgs, tables, described, rec.JoinPlan, failed)
+			for round := 0; round < max(1, s.Settings.RepairRounds) && time.Since(start) < budget/2 && ctx.Err() == nil; round++ {
+				fixed := s.repair(ctx, msgs, tables, described, plan, failed)
 				rec.Candidates = append(rec.Candidates, fixed...)
 				rec.Chosen, rec.Votes = ElectBy(rec.Candidates, s.Settings.Vote)
 				if rec.Chosen >= 0 || len(fixed) == 0 {
@@ -209,9 +213,6 @@ func (s *Solver) Solve(ctx context.Context, question string, tables []datasets.T
 	rec.TimingsMS.Total = ms(time.Since(start))
 	return rec
 }
-
-// maxRepairRounds: each round is executed before the next is asked for.
-const maxRepairRounds = 2
 
 // variant is one prompt of a question: lead is code the answer starts with,
 // written into the assistant turn after AssistantPrefill.
@@ -317,7 +318,7 @@ func (s *Solver) repair(ctx context.Context, msgs []infer.Message, tables []data
 		reason = reason[:600] + "..."
 	}
 	ask := "Running that code failed with:\n" + reason + "\n"
-	if hint := prompt.RepairHint(failed.Error, described, plan); hint != "" {
+	if hint := prompt.RepairHint(failed.Error, described, plan); hint != "" && s.Settings.JoinPlan {
 		ask += hint + "\n"
 	}
 	ask += "Write the corrected code. Assign the final DataFrame to `result`."

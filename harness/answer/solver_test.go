@@ -94,7 +94,14 @@ func devTables(t *testing.T, names ...string) []datasets.TableRef {
 func TestCandidatesFromTwoVariants(t *testing.T) {
 	g := &recorder{text: "result = nw_products", distinct: true}
 	s := &Solver{Engine: g, Pool: okPool{}, Schemas: schema.NewCache(), Settings: DefaultSettings()}
+	// Off (the default): one prompt, no plan in it.
 	rec := s.Solve(context.Background(), "Category name of each product.", devTables(t, "nw_categories", "nw_products"))
+	if len(g.reqs) != 1 || strings.Contains(g.reqs[0].Messages[1].Content, "Join keys") {
+		t.Fatalf("join plan off: %d requests", len(g.reqs))
+	}
+	g.reqs = nil
+	s.Settings.JoinPlan = true
+	rec = s.Solve(context.Background(), "Category name of each product.", devTables(t, "nw_categories", "nw_products"))
 	if len(g.reqs) != 2 || len(rec.Variants) != 2 {
 		t.Fatalf("%d requests, %d variants; want 2", len(g.reqs), len(rec.Variants))
 	}
@@ -128,6 +135,7 @@ func TestRepairRoundsWithSchemaHint(t *testing.T) {
 	g := &recorder{text: `result = nw_products.select("category_name")`}
 	pool := failingPool{kind: "runtime", err: `ColumnNotFoundError: unable to find column "category_name"; valid columns: ["product_id"]`}
 	s := &Solver{Engine: g, Pool: pool, Schemas: schema.NewCache(), Settings: DefaultSettings()}
+	s.Settings.JoinPlan, s.Settings.RepairRounds = true, 2
 	rec := s.Solve(context.Background(), "Category name of each product.", devTables(t, "nw_categories", "nw_products"))
 	repairs := 0
 	for _, r := range g.reqs {
@@ -139,8 +147,8 @@ func TestRepairRoundsWithSchemaHint(t *testing.T) {
 			}
 		}
 	}
-	if repairs != maxRepairRounds || rec.Chosen != -1 {
-		t.Fatalf("%d repair rounds (want %d), chosen %d", repairs, maxRepairRounds, rec.Chosen)
+	if repairs != 2 || rec.Chosen != -1 {
+		t.Fatalf("%d repair rounds (want 2), chosen %d", repairs, rec.Chosen)
 	}
 }
 

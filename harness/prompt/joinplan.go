@@ -140,6 +140,9 @@ func shortName(table string) string {
 	return table
 }
 
+// Empty is true when the plan has nothing to show.
+func (p JoinPlan) Empty() bool { return p.Chain == "" && len(p.Extra) == 0 }
+
 // Render writes the plan for the prompt; nothing when there is no join.
 func (p JoinPlan) Render(b *strings.Builder) {
 	if p.Chain == "" && len(p.Extra) == 0 {

@@ -14,7 +14,7 @@ import (
 
 // Version names the prompt format; bump it whenever System, Build or the
 // schema rendering changes, so logged answers say which prompt made them.
-const Version = "p3"
+const Version = "p2"
 
 // AssistantPrefill opens the assistant turn: the model starts inside a code
 // block and generation stops at the closing fence.
@@ -41,24 +41,17 @@ Answer with code only.`
 func System() string { return system }
 
 // Build returns the messages for one question: the static system head first,
-// then one user message ordered from what repeats most to what repeats least,
-// so that the engine's prefix cache serves questions over the same tables:
-// the schemas and their join plan, then the retrieved examples, then the
-// columns the question names and the question itself.
+// then one user message with the retrieved examples, the schemas, the join
+// plan and the columns the question names (both only when plan is not empty),
+// and the question. With an empty plan the text is prompt p2's exactly.
+//
+// Schemas before examples would let the prefix cache serve questions over the
+// same tables, but measured on 60 dev questions (with the join plan) the
+// reordered prompt was not better (21 vs 24 right, p 0.38), so p2's order stays.
 func Build(question string, tables []*schema.Table, plan JoinPlan, examples []Example) []infer.Message {
 	var b strings.Builder
-	b.WriteString("Tables:\n")
-	names := make([]string, 0, len(tables))
-	for _, t := range tables {
-		if t != nil {
-			RenderTable(&b, t)
-			names = append(names, t.Ref.Name)
-		}
-	}
-	plan.Render(&b)
 	if len(examples) > 0 {
-		// Without the warning the model pastes an example's code, table names and all.
-		b.WriteString("\nSolved examples (they may use other tables):\n")
+		b.WriteString("Solved examples:\n")
 		used := 0
 		for i, ex := range examples {
 			text := fmt.Sprintf("Q: %s\n%s\n\n", oneLine(ex.Question), strings.TrimSpace(ex.Code))
@@ -69,10 +62,21 @@ func Build(question string, tables []*schema.Table, plan JoinPlan, examples []Ex
 			used += len(text)
 			b.WriteString(text)
 		}
-		fmt.Fprintf(&b, "Answer with only these tables: %s.\n", strings.Join(names, ", "))
+		// Without this the model pastes an example's code, table names and all.
+		b.WriteString("Tables (the examples may use others; answer with only these):\n")
+	} else {
+		b.WriteString("Tables:\n")
 	}
-	if links := LinkColumns(question, tables); len(links) > 0 {
-		fmt.Fprintf(&b, "Columns the question names, and their tables: %s.\n", strings.Join(links, "; "))
+	for _, t := range tables {
+		if t != nil {
+			RenderTable(&b, t)
+		}
+	}
+	if !plan.Empty() {
+		plan.Render(&b)
+		if links := LinkColumns(question, tables); len(links) > 0 {
+			fmt.Fprintf(&b, "Columns the question names, and their tables: %s.\n", strings.Join(links, "; "))
+		}
 	}
 	fmt.Fprintf(&b, "\nQuestion: %s", oneLine(question))
 	return []infer.Message{

@@ -92,9 +92,8 @@ func TestBuildLayout(t *testing.T) {
 	if !strings.HasSuffix(u, "\nQuestion: How many films?") {
 		t.Errorf("user message must end with the question:\n%s", u)
 	}
-	// What repeats across questions comes first, for the prefix cache.
-	if strings.Index(u, "Q: Count") < strings.Index(u, "sk_films (5000") {
-		t.Error("schemas must come before the examples")
+	if strings.Index(u, "Q: Count") > strings.Index(u, "sk_films (5000") {
+		t.Error("examples must come before the schemas")
 	}
 	if strings.Contains(u, "/x/sk_films.parquet") {
 		t.Error("file paths leak into the prompt")
