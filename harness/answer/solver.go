@@ -132,10 +132,8 @@ func (s *Solver) Solve(ctx context.Context, question string, tables []datasets.T
 	for _, e := range examples {
 		rec.Examples = append(rec.Examples, e.ID)
 	}
-	// The plan is computed in any case: the record shows it, and repair hints use it.
-	plan := prompt.PlanJoins(described, schema.JoinKeys(described))
 	if s.Settings.JoinPlan {
-		rec.JoinPlan = plan
+		rec.JoinPlan = prompt.PlanJoins(described, schema.JoinKeys(described))
 	}
 	msgs := prompt.Build(q, described, rec.JoinPlan, examples)
 	rec.PromptHash = hashMessages(msgs)
@@ -183,7 +181,7 @@ func (s *Solver) Solve(ctx context.Context, question string, tables []datasets.T
 			mark = time.Now()
 			failed := rec.Candidates[0]
 			for round := 0; round < max(1, s.Settings.RepairRounds) && time.Since(start) < budget/2 && ctx.Err() == nil; round++ {
-				fixed := s.repair(ctx, msgs, tables, described, plan, failed)
+				fixed := s.repair(ctx, msgs, tables, described, rec.JoinPlan, failed)
 				rec.Candidates = append(rec.Candidates, fixed...)
 				rec.Chosen, rec.Votes = ElectBy(rec.Candidates, s.Settings.Vote)
 				if rec.Chosen >= 0 || len(fixed) == 0 {
@@ -318,8 +316,10 @@ func (s *Solver) repair(ctx context.Context, msgs []infer.Message, tables []data
 		reason = reason[:600] + "..."
 	}
 	ask := "Running that code failed with:\n" + reason + "\n"
-	if hint := prompt.RepairHint(failed.Error, described, plan); hint != "" && s.Settings.JoinPlan {
-		ask += hint + "\n"
+	if s.Settings.JoinPlan {
+		if hint := prompt.RepairHint(failed.Error, described, plan); hint != "" {
+			ask += hint + "\n"
+		}
 	}
 	ask += "Write the corrected code. Assign the final DataFrame to `result`."
 	conv := append(append([]infer.Message{}, msgs...),
