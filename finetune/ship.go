@@ -2,7 +2,6 @@ package finetune
 
 import (
 	"bufio"
-	"crypto/sha256"
 	"debug/buildinfo"
 	"debug/elf"
 	"debug/gosym"
@@ -20,6 +19,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"polarsbench/harness/score"
 )
 
 // ShipOptions describes a submission tree.
@@ -217,7 +218,7 @@ func Ship(o ShipOptions) (ShipResult, error) {
 	}
 	var m ShipManifest
 	m.Binary.Path, m.Binary.Source, m.Binary.ISA = "bin/harness", o.Binary, res.ISA
-	if m.Binary.SHA256, err = fileSHA256(filepath.Join(o.Out, "bin", "harness")); err != nil {
+	if m.Binary.SHA256, err = score.FileSHA256(filepath.Join(o.Out, "bin", "harness")); err != nil {
 		return res, err
 	}
 	m.Model, m.Files = filepath.ToSlash(res.Model), make([]string, len(res.Files))
@@ -229,19 +230,6 @@ func Ship(o ShipOptions) (ShipResult, error) {
 		return res, err
 	}
 	return res, nil
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // BinaryISA says what a harness binary needs from the CPU, from two sources: the
