@@ -31,37 +31,57 @@ func newCmdBench() *cobra.Command {
 }
 
 type benchInferOptions struct {
-	Model     string
-	Threads   int
-	GPULayers int
-	MaxTokens int
-	CtxSize   int
-	Repeat    int
-	JSON      bool
-	Verbose   bool
+	Model        string
+	Threads      int
+	GPULayers    int
+	MaxTokens    int
+	CtxSize      int
+	Repeat       int
+	FlashAttn    bool
+	Draft        int
+	CacheEntries int
+	Ks           []int
+	JSON         bool
+	Verbose      bool
 }
 
 // BenchInfer is what `bench infer` measures: medians over --repeat runs;
 // tokens/s are aggregate over all sequences. Plain* are the same measurements
 // made by a plain llama.cpp loop (infer.Engine.PlainRun: same model, build and
-// threads, none of the engine's logic); Ratio* are ours / plain.
+// threads, none of the engine's logic: greedy, one token per sequence per step).
+// Decode is the engine as configured (prompt-lookup drafting on unless --draft
+// -1), NoDraft the engine with drafting off; both answer realistic code
+// prompts, stopping at the closing fence as the harness does.
 type BenchInfer struct {
 	Model           string             `json:"model"`
+	Ks              []int              `json:"k"`
 	Threads         int                `json:"threads"`
 	Repeat          int                `json:"repeat"`
+	FlashAttention  bool               `json:"flash_attention"`
+	Draft           int                `json:"draft"`
 	WeightBuffers   map[string]float64 `json:"weight_buffers_mib"`
 	PromptTokens    int                `json:"prompt_tokens"`
 	PromptTokS      float64            `json:"prompt_tok_s"`
 	PlainPromptTokS float64            `json:"plain_prompt_tok_s"`
 	Decode          map[int]float64    `json:"decode_tok_s"` // by K
+	NoDraftDecode   map[int]float64    `json:"nodraft_decode_tok_s"`
 	PlainDecode     map[int]float64    `json:"plain_decode_tok_s"`
+	AcceptedPerStep map[int]float64    `json:"accepted_per_step"` // draft tokens accepted per candidate step
+	TokensPerStep   map[int]float64    `json:"tokens_per_step"`
+	DraftPerStep    map[int]float64    `json:"draft_per_step"` // draft tokens verified per candidate step
 	HeadTokens      int                `json:"head_tokens"`
 	ColdPrefillMs   float64            `json:"cold_prefill_ms"`
 	WarmPrefillMs   float64            `json:"warm_prefill_ms"`
 	WarmCachedToks  int                `json:"warm_cached_tokens"`
+	// The prefix cache over alternating table sets (A, B, A, B, ...): how many
+	// prompt tokens came from the cache, and the prefill time of a return to a
+	// table set against a cold prefill.
+	CacheRequests     int     `json:"cache_requests"`
+	CachePromptTokens int     `json:"cache_prompt_tokens"`
+	CacheCachedTokens int     `json:"cache_cached_tokens"`
+	ReturnPrefillMs   float64 `json:"return_prefill_ms"`
+	ReturnCachedToks  int     `json:"return_cached_tokens"`
 }
-
-var benchKs = []int{1, 4, 8}
 
 func newCmdBenchInfer() *cobra.Command {
 	o := &benchInferOptions{}
@@ -72,6 +92,11 @@ func newCmdBenchInfer() *cobra.Command {
 		RunE: func(c *cobra.Command, _ []string) error {
 			if o.Threads < 0 || o.MaxTokens < 1 || o.CtxSize < 16 || o.Repeat < 1 {
 				return usageError("--threads must be >= 0, --max-tokens >= 1, --ctx >= 16 and --repeat >= 1")
+			}
+			for _, k := range o.Ks {
+				if k < 1 || k > 8 {
+					return usageError("--k values must be within 1..8")
+				}
 			}
 			if o.Model == "" {
 				o.Model = repo.DefaultModel()
@@ -93,8 +118,12 @@ func newCmdBenchInfer() *cobra.Command {
 	f.StringVar(&o.Model, "model", "", "GGUF model (default: the repository's default model)")
 	f.IntVar(&o.Threads, "threads", 0, "CPU threads (0 = all cores)")
 	f.IntVar(&o.GPULayers, "gpu-layers", 0, "layers on the GPU (-1 = all)")
-	f.IntVar(&o.MaxTokens, "max-tokens", 48, "tokens per candidate in the decode runs")
+	f.IntVar(&o.MaxTokens, "max-tokens", 96, "tokens per candidate in the decode runs (they stop at the code's closing fence)")
 	f.IntVar(&o.CtxSize, "ctx", 2048, "KV cells per sequence")
+	f.BoolVar(&o.FlashAttn, "flash-attn", false, "flash attention")
+	f.IntSliceVar(&o.Ks, "k", []int{1, 4, 8}, "candidate counts of the decode runs")
+	f.IntVar(&o.Draft, "draft", 0, "prompt-lookup draft tokens per step (0 = the engine's default, -1 = off)")
+	f.IntVar(&o.CacheEntries, "cache-entries", 0, "prefix cache entries (0 = the engine's default)")
 	f.IntVar(&o.Repeat, "repeat", 3, "runs of each measurement; medians are reported")
 	f.BoolVar(&o.JSON, "json", false, "print the figures as JSON")
 	f.BoolVarP(&o.Verbose, "verbose", "v", false, "show llama.cpp's log")
@@ -102,7 +131,7 @@ func newCmdBenchInfer() *cobra.Command {
 }
 
 func printBenchInfer(out io.Writer, b BenchInfer) {
-	fmt.Fprintf(out, "model %s, %d threads, medians of %d runs\n", b.Model, b.Threads, b.Repeat)
+	fmt.Fprintf(out, "model %s, %d threads, flash attention %v, draft %d; medians of %d runs\n", b.Model, b.Threads, b.FlashAttention, b.Draft, b.Repeat)
 	if len(b.WeightBuffers) > 0 {
 		keys := make([]string, 0, len(b.WeightBuffers))
 		for k := range b.WeightBuffers {
@@ -115,13 +144,18 @@ func printBenchInfer(out io.Writer, b BenchInfer) {
 		}
 		fmt.Fprintf(out, "weights  %s\n", strings.Join(parts, ", "))
 	}
-	fmt.Fprintf(out, "%-34s %9s %9s %8s\n", "", "ours", "plain", "ours/plain")
-	fmt.Fprintf(out, "%-34s %9.1f %9.1f %7.2fx\n", fmt.Sprintf("prompt tok/s (%d tokens, cold)", b.PromptTokens), b.PromptTokS, b.PlainPromptTokS, ratio(b.PromptTokS, b.PlainPromptTokS))
-	for _, k := range benchKs {
-		fmt.Fprintf(out, "%-34s %9.1f %9.1f %7.2fx\n", fmt.Sprintf("decode tok/s K=%d (aggregate)", k), b.Decode[k], b.PlainDecode[k], ratio(b.Decode[k], b.PlainDecode[k]))
+	fmt.Fprintf(out, "%-34s %9s %9s %9s %10s\n", "", "ours", "no draft", "plain", "ours/plain")
+	fmt.Fprintf(out, "%-34s %9.1f %9s %9.1f %9.2fx\n", fmt.Sprintf("prompt tok/s (%d tokens, cold)", b.PromptTokens), b.PromptTokS, "", b.PlainPromptTokS, ratio(b.PromptTokS, b.PlainPromptTokS))
+	for _, k := range b.Ks {
+		fmt.Fprintf(out, "%-34s %9.1f %9.1f %9.1f %9.2fx\n", fmt.Sprintf("decode tok/s K=%d (aggregate)", k), b.Decode[k], b.NoDraftDecode[k], b.PlainDecode[k], ratio(b.Decode[k], b.PlainDecode[k]))
+	}
+	for _, k := range b.Ks {
+		fmt.Fprintf(out, "drafts   K=%d: %.2f verified, %.2f accepted, %.2f tokens per candidate step\n", k, b.DraftPerStep[k], b.AcceptedPerStep[k], b.TokensPerStep[k])
 	}
 	fmt.Fprintf(out, "head     %d tokens: cold prefill %.0f ms, warm %.0f ms (%d cached) = %.1f%% of cold\n",
 		b.HeadTokens, b.ColdPrefillMs, b.WarmPrefillMs, b.WarmCachedToks, 100*ratio(b.WarmPrefillMs, b.ColdPrefillMs))
+	fmt.Fprintf(out, "cache    %d requests over alternating table sets: %d of %d prompt tokens cached (%.0f%%); a return to a table set prefills in %.0f ms (%d cached)\n",
+		b.CacheRequests, b.CacheCachedTokens, b.CachePromptTokens, 100*ratio(float64(b.CacheCachedTokens), float64(b.CachePromptTokens)), b.ReturnPrefillMs, b.ReturnCachedToks)
 }
 
 func ratio(a, b float64) float64 {
@@ -247,6 +281,12 @@ var benchQuestions = map[string][]string{
 // benchRequest builds a prompt in the harness's order: static head, tables
 // and join plan, examples, question; the answer opens a code block.
 func benchRequest(variant int, set, question string, maxTokens int) infer.Request {
+	r := benchPrompt(variant, set, question, maxTokens)
+	r.Stop = []string{"```"}
+	return r
+}
+
+func benchPrompt(variant int, set, question string, maxTokens int) infer.Request {
 	head := prompt.System()
 	if variant > 0 {
 		head = fmt.Sprintf("# run %d\n%s", variant, head)
@@ -260,21 +300,24 @@ func benchRequest(variant int, set, question string, maxTokens int) infer.Reques
 }
 
 func runBenchInfer(ctx context.Context, o *benchInferOptions) (BenchInfer, error) {
-	b := BenchInfer{Model: o.Model, Threads: o.Threads, Repeat: o.Repeat, Decode: map[int]float64{}, PlainDecode: map[int]float64{}}
-	eng, err := infer.Load(o.Model, infer.Options{Threads: o.Threads, GPULayers: o.GPULayers, ContextSize: o.CtxSize, Parallel: 8})
+	b := BenchInfer{Model: o.Model, Ks: o.Ks, Threads: o.Threads, Repeat: o.Repeat, Decode: map[int]float64{}, NoDraftDecode: map[int]float64{},
+		PlainDecode: map[int]float64{}, AcceptedPerStep: map[int]float64{}, TokensPerStep: map[int]float64{}, DraftPerStep: map[int]float64{}}
+	eng, err := infer.Load(o.Model, infer.Options{Threads: o.Threads, GPULayers: o.GPULayers, ContextSize: o.CtxSize, Parallel: 8,
+		FlashAttention: o.FlashAttn, Draft: o.Draft, CacheEntries: o.CacheEntries})
 	if err != nil {
 		return b, err
 	}
 	defer eng.Close()
-	b.Threads = eng.Options().Threads
+	b.Threads, b.FlashAttention, b.Draft = eng.Options().Threads, eng.Options().FlashAttention, eng.Options().Draft
 	b.WeightBuffers = eng.WeightBuffers()
 	run := func(r infer.Request) (infer.Result, error) { return eng.Generate(ctx, r) }
 	// Warm-up: first decodes pay for buffer allocation and page faults.
 	if _, err := run(infer.Request{Messages: []infer.Message{{Role: "user", Content: "hi"}}, MaxTokens: 2}); err != nil {
 		return b, err
 	}
-	var prompt, plainPrompt, cold, warm, warmCached []float64
-	decode, plainDecode := map[int][]float64{}, map[int][]float64{}
+	var prompt, plainPrompt, cold, warm, warmCached, ret, retCached []float64
+	decode, noDraft, plainDecode := map[int][]float64{}, map[int][]float64{}, map[int][]float64{}
+	acc, tps, dps := map[int][]float64{}, map[int][]float64{}, map[int][]float64{}
 	for rep := 0; rep < o.Repeat; rep++ {
 		// Cold: a head never seen (the run number leads the system prompt).
 		r := benchRequest(100+rep, "nw", benchQuestions["nw"][0], 1)
@@ -299,14 +342,41 @@ func runBenchInfer(ctx context.Context, o *benchInferOptions) (BenchInfer, error
 		}
 		plainPrompt = append(plainPrompt, p.PromptTokS())
 
-		for _, k := range benchKs {
-			r := benchRequest(0, "tpch", benchQuestions["tpch"][rep%len(benchQuestions["tpch"])], o.MaxTokens)
+		// The prefix cache: table sets A, B, A, B with new questions; a return
+		// to A after B is what one entry alone could not serve.
+		for i, set := range []string{"nw", "tpch", "nw", "tpch"} {
+			qs := benchQuestions[set]
+			res, err := run(benchRequest(200+rep, set, qs[(i/2+1)%len(qs)], 1))
+			if err != nil {
+				return b, err
+			}
+			b.CacheRequests++
+			b.CachePromptTokens += res.Timing.PromptTokens
+			b.CacheCachedTokens += res.Timing.CachedTokens
+			if i == 2 {
+				ret = append(ret, res.Timing.PrefillMs)
+				retCached = append(retCached, float64(res.Timing.CachedTokens))
+			}
+		}
+
+		for _, k := range b.Ks {
+			set := []string{"tpch", "nw"}[rep%2]
+			r := benchRequest(0, set, benchQuestions[set][rep%len(benchQuestions[set])], o.MaxTokens)
 			r.K, r.Temperature, r.Seed = k, 0.8, uint32(1+rep)
 			res, err := run(r)
 			if err != nil {
 				return b, err
 			}
-			decode[k] = append(decode[k], rate(res.Timing.TokensGenerated, res.Timing.DecodeMs))
+			tm := res.Timing
+			decode[k] = append(decode[k], rate(tm.TokensGenerated, tm.DecodeMs))
+			acc[k] = append(acc[k], tm.AcceptedPerStep())
+			tps[k] = append(tps[k], ratio(float64(tm.TokensGenerated), float64(tm.Steps)))
+			dps[k] = append(dps[k], ratio(float64(tm.DraftTokens), float64(tm.Steps)))
+			r.Draft = -1
+			if res, err = run(r); err != nil {
+				return b, err
+			}
+			noDraft[k] = append(noDraft[k], rate(res.Timing.TokensGenerated, res.Timing.DecodeMs))
 			p, err := eng.PlainRun(ctx, r, k)
 			if err != nil {
 				return b, err
@@ -316,8 +386,10 @@ func runBenchInfer(ctx context.Context, o *benchInferOptions) (BenchInfer, error
 	}
 	b.PromptTokS, b.PlainPromptTokS = median(prompt), median(plainPrompt)
 	b.ColdPrefillMs, b.WarmPrefillMs, b.WarmCachedToks = median(cold), median(warm), int(median(warmCached))
-	for _, k := range benchKs {
-		b.Decode[k], b.PlainDecode[k] = median(decode[k]), median(plainDecode[k])
+	b.ReturnPrefillMs, b.ReturnCachedToks = median(ret), int(median(retCached))
+	for _, k := range b.Ks {
+		b.Decode[k], b.NoDraftDecode[k], b.PlainDecode[k] = median(decode[k]), median(noDraft[k]), median(plainDecode[k])
+		b.AcceptedPerStep[k], b.TokensPerStep[k], b.DraftPerStep[k] = median(acc[k]), median(tps[k]), median(dps[k])
 	}
 	return b, nil
 }
