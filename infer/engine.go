@@ -159,7 +159,7 @@ type Result struct {
 // llama.cpp), and llama.cpp decodes a batch in one pass only when its
 // sequences are consecutive ids with the same number of tokens each.
 type Engine struct {
-	mu     sync.Mutex
+	sem    chan struct{} // the engine's lock: one request at a time (see lock)
 	info   ModelInfo
 	opts   Options
 	model  *llama.Model
@@ -223,7 +223,7 @@ func Load(path string, o Options) (*Engine, error) {
 		llama.FreeModel(model)
 		return nil, err
 	}
-	e := &Engine{info: info, opts: o, model: model, lctx: lctx, batch: batch, nVocab: model.NumVocab(), perSeq: ctxPerSeq(lctx), weightBufs: bufs}
+	e := &Engine{sem: make(chan struct{}, 1), info: info, opts: o, model: model, lctx: lctx, batch: batch, nVocab: model.NumVocab(), perSeq: ctxPerSeq(lctx), weightBufs: bufs}
 	for i := 0; i < o.CacheEntries; i++ {
 		e.slots = append(e.slots, &slot{seq: o.Parallel + i})
 	}
@@ -234,6 +234,25 @@ func Load(path string, o Options) (*Engine, error) {
 	}
 	return e, nil
 }
+
+// lock takes the engine for one request, waiting at most until ctx ends: a
+// queued request gives up with ctx's error instead of spending its whole
+// budget behind others.
+func (e *Engine) lock(ctx context.Context) error {
+	select {
+	case <-ctx.Done(): // already over: do not take the engine (select picks at random)
+		return ctx.Err()
+	default:
+	}
+	select {
+	case e.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (e *Engine) unlock() { <-e.sem }
 
 // Info describes the loaded model.
 func (e *Engine) Info() ModelInfo { return e.info }
@@ -254,8 +273,8 @@ func (e *Engine) Options() Options { return e.opts }
 
 // Close frees the context and the model; safe to call twice.
 func (e *Engine) Close() error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
+	e.lock(context.Background())
+	defer e.unlock()
 	if e.closed {
 		return nil
 	}
@@ -269,8 +288,8 @@ func (e *Engine) Close() error {
 
 // Tokenize returns the tokens of text as the engine feeds them (special tokens parsed).
 func (e *Engine) Tokenize(text string) ([]int, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
+	e.lock(context.Background())
+	defer e.unlock()
 	if e.closed {
 		return nil, errors.New("engine is closed")
 	}
@@ -311,8 +330,10 @@ type slot struct {
 // full copies of it. When ctx ends, generation stops within one step: the
 // partial Result comes back with ctx's error.
 func (e *Engine) Generate(ctx context.Context, r Request) (res Result, err error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
+	if err := e.lock(ctx); err != nil {
+		return res, err
+	}
+	defer e.unlock()
 	if e.closed {
 		return res, errors.New("engine is closed")
 	}

@@ -6,8 +6,10 @@ import (
 	"math"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"polarsbench/infer/ggufwrite"
 )
@@ -329,4 +331,48 @@ func TestPlainRun(t *testing.T) {
 	if a.Candidates[0].Text != b.Candidates[0].Text {
 		t.Errorf("after plain runs %q, fresh engine %q", a.Candidates[0].Text, b.Candidates[0].Text)
 	}
+}
+
+// holdCtx blocks in its first Err call (the engine asks at each prefill chunk)
+// until released: the request holds the engine meanwhile.
+type holdCtx struct {
+	context.Context
+	once    sync.Once
+	holding chan struct{}
+	release chan struct{}
+}
+
+func (c *holdCtx) Err() error {
+	c.once.Do(func() {
+		close(c.holding)
+		<-c.release
+	})
+	return nil
+}
+
+func TestQueuedRequestGivesUpAtDeadline(t *testing.T) {
+	e := loadTiny(t, Options{})
+	hold := &holdCtx{Context: context.Background(), holding: make(chan struct{}), release: make(chan struct{})}
+	done := make(chan error, 1)
+	go func() {
+		_, err := e.Generate(hold, Request{Messages: ask("first"), MaxTokens: 4})
+		done <- err
+	}()
+	<-hold.holding
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	t0 := time.Now()
+	_, err := e.Generate(ctx, Request{Messages: ask("queued"), MaxTokens: 4})
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(t0) > 5*time.Second {
+		t.Errorf("queued request: err %v after %v, want the deadline's error at once", err, time.Since(t0))
+	}
+	if _, err := e.PlainRun(ctx, Request{Messages: ask("queued"), MaxTokens: 4}, 1); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("queued plain run: err %v", err)
+	}
+	close(hold.release)
+	if err := <-done; err != nil {
+		t.Fatalf("the holding request: %v", err)
+	}
+	// The engine is free again.
+	gen(t, e, Request{Messages: ask("after"), MaxTokens: 4})
 }

@@ -44,8 +44,10 @@ func (e *Engine) PlainRun(ctx context.Context, r Request, k int) (PlainRates, er
 	if k < 1 || r.MaxTokens < 1 {
 		return p, fmt.Errorf("plain run: k %d and max tokens %d must be at least 1", k, r.MaxTokens)
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
+	if err := e.lock(ctx); err != nil {
+		return p, err
+	}
+	defer e.unlock()
 	if e.closed {
 		return p, errors.New("engine is closed")
 	}
