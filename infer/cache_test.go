@@ -133,3 +133,25 @@ func TestCompactedCandidatesUnchanged(t *testing.T) {
 		}
 	}
 }
+
+// Table sets alternate (A, B, A, B) after an unrelated prompt: each return
+// must find its tables cached (the bench once saw B replace A in place).
+func TestPrefixCacheAlternatingTables(t *testing.T) {
+	e := loadTiny(t, Options{CacheEntries: 4})
+	hA, hB := tablesHead("alpha"), tablesHead("beta")
+	sys, _ := e.Tokenize("<|im_start|>system\nYou write Polars code.<|im_end|>\n<|im_start|>user\n")
+	gen(t, e, Request{Messages: []Message{{"user", "hi"}}, MaxTokens: 2})
+	for i, st := range []struct {
+		head, q string
+		min     int
+	}{{hA, "q1", 0}, {hB, "q1", 0}, {hA, "q2", len(sys) + len(hA)}, {hB, "q2", len(sys) + len(hB)}, {hA, "q3", len(sys) + len(hA)}} {
+		r := Request{Messages: ask(st.head + st.q), MaxTokens: 4}
+		res := gen(t, e, r)
+		if res.Timing.CachedTokens < st.min {
+			t.Errorf("request %d: cached %d of %d, want at least %d (the head and its tables)", i, res.Timing.CachedTokens, res.Timing.PromptTokens, st.min)
+		}
+		if want := coldGreedy(t, r); !sameCandidate(res.Candidates[0], want) {
+			t.Errorf("request %d: greedy %+v, cold %+v", i, res.Candidates[0], want)
+		}
+	}
+}

@@ -643,18 +643,15 @@ func (e *Engine) compact(cands []*cand, solo bool) []*cand {
 // logits. Which entry (see the comment inside) keeps prompts over other tables
 // in the cache while a prompt over the same tables replaces its sibling.
 func (e *Engine) prefill(ctx context.Context, toks []int, t *Timing) (*slot, int, error) {
-	// best: the entry sharing the longest prefix with toks; floor: the shortest
-	// prefix toks shares with a used entry (what every prompt shares, such as a
-	// static head, once two entries are in use).
+	// best: the entry sharing the longest prefix with toks.
 	var best *slot
-	bestN, floor, used := 0, -1, 0
-	for _, s := range e.slots {
+	bestN := 0
+	shared := make([]int, len(e.slots))
+	for i, s := range e.slots {
 		n := commonPrefix(s.toks, toks)
+		shared[i] = n
 		if s.used > 0 {
-			used++
-			if floor < 0 || n < floor {
-				floor = n
-			}
+			t.CacheEntries++
 		}
 		if best == nil || n > bestN {
 			best, bestN = s, n
@@ -672,24 +669,12 @@ func (e *Engine) prefill(ctx context.Context, toks []int, t *Timing) (*slot, int
 			best = s
 		}
 	}
-	t.CacheEntries = used
 	v := best
-	// When toks shares more with best than with some other entry (same tables,
-	// another question; by minCopyTokens at least), it replaces best: what it does not share is only the
-	// old question. When it shares with best no more than with every entry (new
-	// tables), best's prompt stays for the prompts that share it, and toks goes
-	// into an empty or the least recently used other entry, which starts as a
-	// copy of best's shared prefix.
-	if bestN < len(best.toks) && !(used >= 2 && bestN >= floor+minCopyTokens) {
-		v = nil
-		for _, s := range e.slots {
-			if s != best && (v == nil || s.used < v.used) {
-				v = s
-			}
-		}
-		if v == nil { // a single entry
-			v = best
-		} else if commonPrefix(v.toks, toks)+minCopyTokens <= bestN {
+	if bestN < len(best.toks) {
+		// toks goes into the victim, which starts as a copy of best's shared
+		// prefix unless it is best itself (then best's unshared tail is dropped).
+		v = e.victim(shared)
+		if v != best && commonPrefix(v.toks, toks)+minCopyTokens <= bestN {
 			e.lctx.KvCacheSeqCp(best.seq, v.seq, -1, -1) // full range only: a partial copy aborts llama.cpp
 			v.toks = append(v.toks[:0], best.toks[:bestN]...)
 			t.CacheCopied = true
@@ -725,6 +710,41 @@ func (e *Engine) prefill(ctx context.Context, toks []int, t *Timing) (*slot, int
 		last = end - start - 1
 	}
 	return v, last, nil
+}
+
+// victim picks the entry a new prompt takes, given what each entry shares with
+// it: an empty one, else the least recently used of those idle for 2 requests
+// per entry, else the most redundant one (sharing the longest prefix with
+// another entry or with the new prompt; ties: least recently used). So a
+// prompt over the same tables as an entry replaces it (they share the head and
+// the tables, more than any two prompts over different tables), and a prompt
+// over new tables evicts a stale entry or a duplicate, not the other tables'.
+func (e *Engine) victim(shared []int) *slot {
+	var v *slot
+	for _, s := range e.slots {
+		if s.used == 0 {
+			return s
+		}
+		if e.clock-s.used >= uint64(2*len(e.slots)) && (v == nil || s.used < v.used) {
+			v = s
+		}
+	}
+	if v != nil {
+		return v
+	}
+	bestRed := -1
+	for i, s := range e.slots {
+		red := shared[i]
+		for j, o := range e.slots {
+			if j != i {
+				red = max(red, commonPrefix(s.toks, o.toks))
+			}
+		}
+		if red > bestRed || red == bestRed && s.used < v.used {
+			v, bestRed = s, red
+		}
+	}
+	return v
 }
 
 // minCopyTokens: a shorter prefix is decoded again rather than copied (a copy
