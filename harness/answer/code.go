@@ -69,26 +69,9 @@ func closeBrackets(code string) string {
 				i++
 			}
 		case '"', '\'':
-			quote := string(c)
-			if strings.HasPrefix(code[i:], strings.Repeat(quote, 3)) {
-				quote = strings.Repeat(quote, 3)
-			}
-			end := -1
-			for j := i + len(quote); j < len(code); j++ {
-				if code[j] == '\\' {
-					j++
-					continue
-				}
-				if len(quote) == 1 && code[j] == '\n' {
-					return code // an unterminated one-line string: leave it to the error
-				}
-				if strings.HasPrefix(code[j:], quote) {
-					end = j + len(quote) - 1
-					break
-				}
-			}
-			if end < 0 {
-				return code
+			end, ok := stringEnd(code, i)
+			if !ok {
+				return code // an unterminated string: leave it to the error
 			}
 			i = end
 		case '(', '[', '{':
@@ -109,4 +92,27 @@ func closeBrackets(code string) string {
 		b.WriteByte(closer[stack[i]])
 	}
 	return b.String()
+}
+
+// stringEnd returns the index of the last byte of the Python string literal
+// opening at code[i] (a quote, possibly tripled); ok is false when the string
+// never ends (or a one-line string meets a newline).
+func stringEnd(code string, i int) (end int, ok bool) {
+	quote := string(code[i])
+	if strings.HasPrefix(code[i:], strings.Repeat(quote, 3)) {
+		quote = strings.Repeat(quote, 3)
+	}
+	for j := i + len(quote); j < len(code); j++ {
+		if code[j] == '\\' {
+			j++
+			continue
+		}
+		if len(quote) == 1 && code[j] == '\n' {
+			return 0, false
+		}
+		if strings.HasPrefix(code[j:], quote) {
+			return j + len(quote) - 1, true
+		}
+	}
+	return 0, false
 }

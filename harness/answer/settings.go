@@ -22,7 +22,11 @@ type Settings struct {
 	// draws half the candidates from a prompt that starts with the join chain,
 	// and gives repairs the schema hints (prompt.RepairHint). Off by default:
 	// on 60 dev questions it measured 21 right against 24 without (p 0.38).
-	JoinPlan    bool    `json:"join_plan"`
+	JoinPlan bool `json:"join_plan"`
+	// SchemaFix rewrites failed candidates as their error and the schemas
+	// dictate (SchemaFixes: a made-up table name, a column of a table not
+	// joined) and executes the rewrites, when no candidate ran, before a repair round.
+	SchemaFix   bool    `json:"schema_fix"`
 	BudgetS     float64 `json:"budget_s"`       // wall-clock budget per question; the runner aborts at 200 s
 	ExecTimeout float64 `json:"exec_timeout_s"` // per candidate execution
 	// Vote is how candidates are grouped for the vote: VoteStrict (the runner's
@@ -41,6 +45,7 @@ func DefaultSettings() Settings {
 		Examples:     3,
 		Repair:       true,
 		RepairRounds: 1,
+		SchemaFix:    true,
 		BudgetS:      90,
 		ExecTimeout:  10,
 		Vote:         VoteStrict,

@@ -50,6 +50,7 @@ type Timings struct {
 	Decode  float64 `json:"decode"`
 	Execute float64 `json:"execute"`
 	Vote    float64 `json:"vote"`
+	Fix     float64 `json:"fix"`
 	Repair  float64 `json:"repair"`
 	Total   float64 `json:"total"`
 }
@@ -175,6 +176,13 @@ func (s *Solver) Solve(ctx context.Context, question string, tables []datasets.T
 				rec.Skipped = rest
 				break
 			}
+		}
+
+		if rec.Chosen < 0 && s.Settings.SchemaFix {
+			mark = time.Now()
+			rec.Candidates = append(rec.Candidates, s.schemaFix(ctx, tables, described, rec.Candidates)...)
+			rec.Chosen, rec.Votes = ElectBy(rec.Candidates, s.Settings.Vote)
+			rec.TimingsMS.Fix = ms(time.Since(mark))
 		}
 
 		if rec.Chosen < 0 && s.Settings.Repair && len(rec.Candidates) > 0 {
@@ -333,6 +341,47 @@ func (s *Solver) repair(ctx context.Context, msgs []infer.Message, tables []data
 	fixed := candidatesFrom(res, "", true)
 	s.execute(ctx, tables, fixed)
 	return fixed
+}
+
+// maxFixes bounds the schema fixes tried for one question.
+const maxFixes = 8
+
+// schemaFix executes the schema fixes (SchemaFixes) of the failed candidates,
+// and of the fixes that fail again with another column or name, up to three
+// rounds: a column of a third table needs a second join.
+func (s *Solver) schemaFix(ctx context.Context, tables []datasets.TableRef, described []*schema.Table, cands []Candidate) []Candidate {
+	keys := schema.JoinKeys(described)
+	tried := map[string]bool{}
+	for _, c := range cands {
+		tried[c.Code] = true
+	}
+	var out []Candidate
+	failed := cands
+	for round := 0; round < 3 && len(out) < maxFixes && ctx.Err() == nil; round++ {
+		var next []Candidate
+		for _, c := range failed {
+			if c.OK || c.Error == "" {
+				continue
+			}
+			for _, f := range SchemaFixes(c.Code, c.Error, described, keys) {
+				if !tried[f.Code] && len(out)+len(next) < maxFixes {
+					tried[f.Code] = true
+					why := f.Why
+					if c.Fix != "" {
+						why = c.Fix + "; " + why
+					}
+					next = append(next, Candidate{Code: f.Code, Repair: true, Fix: why, Group: -1})
+				}
+			}
+		}
+		if len(next) == 0 {
+			break
+		}
+		s.execute(ctx, tables, next)
+		out = append(out, next...)
+		failed = next
+	}
+	return out
 }
 
 // sandboxOnly is true for failures the runner would not reproduce: its Python

@@ -15,6 +15,7 @@ type Candidate struct {
 	MeanLogprob float64           `json:"mean_logprob"`
 	Finish      string            `json:"finish"`
 	Repair      bool              `json:"repair,omitempty"` // produced by the repair round
+	Fix         string            `json:"fix,omitempty"`    // the schema fix that rewrote a failed candidate (SchemaFixes)
 	OK          bool              `json:"ok"`
 	ErrorKind   string            `json:"error_kind,omitempty"`
 	Error       string            `json:"error,omitempty"`

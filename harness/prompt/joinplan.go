@@ -75,7 +75,7 @@ func PlanJoins(tables []*schema.Table, keys []schema.JoinKey) JoinPlan {
 						suffix = "_" + shortName(next)
 					}
 				}
-				b.WriteString(joinCall(next, leftOn, rightOn, suffix))
+				b.WriteString(JoinCall(next, leftOn, rightOn, suffix))
 				for _, c := range byName[next].Columns {
 					switch {
 					case c.Name == rightOn && leftOn == rightOn:
@@ -106,20 +106,22 @@ func PlanJoins(tables []*schema.Table, keys []schema.JoinKey) JoinPlan {
 		for i, k := range keys {
 			on, twice := pairUsed[[2]string{k.Child, k.Parent}]
 			if !used[i] && (k.Child == k.Parent || twice && on != k.ChildOn) {
-				plan.Extra = append(plan.Extra, k.Child+joinCall(k.Parent, k.ChildOn, k.ParentOn, "_right"))
+				plan.Extra = append(plan.Extra, k.Child+JoinCall(k.Parent, k.ChildOn, k.ParentOn, "_right"))
 			}
 		}
 	} else {
 		for _, k := range keys {
 			if k.Child == k.Parent {
-				plan.Extra = append(plan.Extra, k.Child+joinCall(k.Parent, k.ChildOn, k.ParentOn, "_right"))
+				plan.Extra = append(plan.Extra, k.Child+JoinCall(k.Parent, k.ChildOn, k.ParentOn, "_right"))
 			}
 		}
 	}
 	return plan
 }
 
-func joinCall(table, leftOn, rightOn, suffix string) string {
+// JoinCall is the Polars call that joins table on the key pair: on= when the
+// names agree; suffix only when it is not Polars' default.
+func JoinCall(table, leftOn, rightOn, suffix string) string {
 	s := ""
 	if leftOn == rightOn {
 		s = fmt.Sprintf(".join(%s, on=%q", table, leftOn)

@@ -1,0 +1,284 @@
+package answer
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"polarsbench/harness/prompt"
+	"polarsbench/harness/schema"
+)
+
+// Schema fixes are rewrites of a failed candidate that the error and the
+// question's schemas determine, with no model call: the two commonest ways a
+// whole question ends with no runnable candidate are a table name the model
+// made up (tpch_suppliers for tpch_supplier, an example's table) and a column
+// taken from a table that was never joined. Each fix is executed like any
+// candidate, so a wrong guess only costs a worker round trip.
+
+var (
+	undefinedNameRe = regexp.MustCompile(`NameError: name '(\w+)' is not defined`)
+	missingColumnRe = regexp.MustCompile(`unable to find column "([^"]+)"; valid columns: \[([^\]]*)\]`)
+)
+
+// Fix is one rewritten candidate and what was changed.
+type Fix struct {
+	Code string
+	Why  string
+}
+
+// SchemaFixes returns the rewrites of code, which failed with errText, that
+// the question's tables and join keys make plausible; none when the error is
+// of another kind or the schemas do not settle it.
+func SchemaFixes(code, errText string, tables []*schema.Table, keys []schema.JoinKey) []Fix {
+	var out []Fix
+	if m := undefinedNameRe.FindStringSubmatch(errText); m != nil {
+		if t := tableNamed(m[1], tables); t != "" {
+			out = append(out, Fix{replaceName(code, m[1], t), fmt.Sprintf("table %s -> %s", m[1], t)})
+		}
+	}
+	if m := missingColumnRe.FindStringSubmatch(errText); m != nil {
+		col, valid := m[1], quotedList(m[2])
+		if to := respelled(col, valid); to != "" {
+			out = append(out, Fix{replaceColumn(code, col, to), fmt.Sprintf("column %s -> %s", col, to)})
+		}
+		frame := tableWithColumns(tables, valid)
+		if frame == nil {
+			return out
+		}
+		for _, t := range tables {
+			if t == frame || !hasColumn(t, col) || mentionsName(code, t.Ref.Name) {
+				continue
+			}
+			if path := joinPath(frame, t, tables, keys); path != "" {
+				out = append(out, Fix{replaceName(code, frame.Ref.Name, frame.Ref.Name+path),
+					fmt.Sprintf("%s joined for column %s", t.Ref.Name, col)})
+			}
+		}
+	}
+	return out
+}
+
+// tableNamed is the one question table a made-up name stands for: the same
+// name without a plural s, the same name under another dataset prefix
+// (an example's tpch_orders for nw_orders), or the name without its prefix.
+func tableNamed(name string, tables []*schema.Table) string {
+	unprefixed := func(s string) string {
+		if _, rest, ok := strings.Cut(s, "_"); ok {
+			return rest
+		}
+		return s
+	}
+	found := ""
+	for _, t := range tables {
+		n := t.Ref.Name
+		if n == name {
+			return "" // defined: the error is about something else
+		}
+		own := singular(unprefixed(strings.ToLower(n)))
+		if own == singular(unprefixed(strings.ToLower(name))) || own == singular(strings.ToLower(name)) {
+			if found != "" {
+				return "" // ambiguous
+			}
+			found = n
+		}
+	}
+	return found
+}
+
+// singular undoes an English plural well enough for table names.
+func singular(s string) string {
+	switch {
+	case strings.HasSuffix(s, "ies"):
+		return strings.TrimSuffix(s, "ies") + "y"
+	case strings.HasSuffix(s, "sses"), strings.HasSuffix(s, "xes"):
+		return s[:len(s)-2]
+	}
+	return strings.TrimSuffix(s, "s")
+}
+
+// respelled is the one column of the frame that a missing name means: the
+// name without a join suffix that no clash produced (n_name_right for n_name),
+// or with the table's short prefix the model left out (shipdate for
+// l_shipdate); "" when none or several fit.
+func respelled(missing string, valid []string) string {
+	found := ""
+	for _, v := range valid {
+		_, rest, prefixed := strings.Cut(v, "_")
+		short := prefixed && strings.Index(v, "_") <= 2
+		if v == strings.TrimSuffix(missing, "_right") || short && rest == missing {
+			if found != "" {
+				return ""
+			}
+			found = v
+		}
+	}
+	if found == missing {
+		return ""
+	}
+	return found
+}
+
+// replaceColumn rewrites the string literal naming column old as new, except
+// where the code names an output that way (alias("old")): that is the
+// answer's column name, not a lookup.
+func replaceColumn(code, old, new string) string {
+	var b strings.Builder
+	scanNames(code, func(i, j int, _ string, _ bool) { b.WriteString(code[i:j]) }, func(i, j int) {
+		lit := code[i:j]
+		if (lit == `"`+old+`"` || lit == `'`+old+`'`) && !strings.HasSuffix(strings.TrimRight(code[:i], " "), "alias(") {
+			lit = lit[:1] + new + lit[len(lit)-1:]
+		}
+		b.WriteString(lit)
+	})
+	return b.String()
+}
+
+// tableWithColumns is the table whose columns are exactly cols: the frame a
+// failed expression ran on, read from Polars' "valid columns" list.
+func tableWithColumns(tables []*schema.Table, cols []string) *schema.Table {
+	want := map[string]bool{}
+	for _, c := range cols {
+		want[c] = true
+	}
+	for _, t := range tables {
+		if len(t.Columns) != len(want) {
+			continue
+		}
+		same := true
+		for _, c := range t.Columns {
+			same = same && want[c.Name]
+		}
+		if same {
+			return t
+		}
+	}
+	return nil
+}
+
+func hasColumn(t *schema.Table, name string) bool {
+	for _, c := range t.Columns {
+		if c.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// joinPath is the chain of joins (".join(...)...") from one table to another
+// over the join keys, shortest first; "" when the keys do not connect them.
+func joinPath(from, to *schema.Table, tables []*schema.Table, keys []schema.JoinKey) string {
+	type step struct{ prev, call string }
+	reached := map[string]step{from.Ref.Name: {}}
+	queue := []string{from.Ref.Name}
+	for len(queue) > 0 && reached[to.Ref.Name].call == "" {
+		at := queue[0]
+		queue = queue[1:]
+		for _, k := range keys {
+			next, leftOn, rightOn := "", "", ""
+			switch {
+			case k.Child == k.Parent:
+				continue
+			case k.Child == at:
+				next, leftOn, rightOn = k.Parent, k.ChildOn, k.ParentOn
+			case k.Parent == at:
+				next, leftOn, rightOn = k.Child, k.ParentOn, k.ChildOn
+			default:
+				continue
+			}
+			if _, seen := reached[next]; seen {
+				continue
+			}
+			reached[next] = step{at, prompt.JoinCall(next, leftOn, rightOn, "_right")}
+			queue = append(queue, next)
+		}
+	}
+	if reached[to.Ref.Name].call == "" {
+		return ""
+	}
+	var calls []string
+	for t := to.Ref.Name; t != from.Ref.Name; t = reached[t].prev {
+		calls = append([]string{reached[t].call}, calls...)
+	}
+	return strings.Join(calls, "")
+}
+
+// quotedList reads Polars' `"a", "b"` column list.
+func quotedList(s string) []string {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		if p := strings.Trim(strings.TrimSpace(part), `"`); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// replaceName rewrites every use of the Python name old (outside strings and
+// comments, not an attribute after a dot) as new.
+func replaceName(code, old, new string) string {
+	var b strings.Builder
+	scanNames(code, func(i, j int, name string, attr bool) {
+		if name == old && !attr {
+			b.WriteString(new)
+		} else {
+			b.WriteString(code[i:j])
+		}
+	}, func(i, j int) { b.WriteString(code[i:j]) })
+	return b.String()
+}
+
+// mentionsName reports whether code uses the Python name (outside strings).
+func mentionsName(code, name string) bool {
+	found := false
+	scanNames(code, func(_, _ int, n string, attr bool) { found = found || n == name && !attr }, func(int, int) {})
+	return found
+}
+
+// scanNames walks code, calling name for each identifier (attr: it follows a
+// dot) and other for every other span, strings and comments included, so the
+// two together see every byte once.
+func scanNames(code string, name func(i, j int, n string, attr bool), other func(i, j int)) {
+	isStart := func(c byte) bool { return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+	isPart := func(c byte) bool { return isStart(c) || c >= '0' && c <= '9' }
+	for i := 0; i < len(code); {
+		c := code[i]
+		switch {
+		case isStart(c):
+			j := i
+			for j < len(code) && isPart(code[j]) {
+				j++
+			}
+			k := i - 1
+			for k >= 0 && (code[k] == ' ' || code[k] == '\t') {
+				k--
+			}
+			name(i, j, code[i:j], k >= 0 && code[k] == '.')
+			i = j
+		case c == '"' || c == '\'':
+			end, ok := stringEnd(code, i)
+			if !ok {
+				end = len(code) - 1
+			}
+			other(i, end+1)
+			i = end + 1
+		case c == '#':
+			j := strings.IndexByte(code[i:], '\n')
+			if j < 0 {
+				j = len(code) - i
+			}
+			other(i, i+j)
+			i += j
+		case c >= '0' && c <= '9':
+			j := i
+			for j < len(code) && isPart(code[j]) {
+				j++
+			}
+			other(i, j)
+			i = j
+		default:
+			other(i, i+1)
+			i++
+		}
+	}
+}

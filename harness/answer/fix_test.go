@@ -1,0 +1,139 @@
+package answer
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"polarsbench/datasets"
+	"polarsbench/harness/schema"
+	"polarsbench/harness/worker"
+)
+
+func describe(t *testing.T, refs []datasets.TableRef) []*schema.Table {
+	t.Helper()
+	c := schema.NewCache()
+	var out []*schema.Table
+	for _, r := range refs {
+		tb, err := c.Describe(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, tb)
+	}
+	return out
+}
+
+const tracksColumns = `["track_id", "name", "album_id", "media_type_id", "genre_id", "composer", "milliseconds", "bytes", "unit_price"]`
+
+// A column of a table the code never joined is joined in along the keys,
+// through an intermediate table when there is no direct key.
+func TestSchemaFixJoinsTheMissingColumn(t *testing.T) {
+	tables := describe(t, devTables(t, "ck_tracks", "ck_albums", "ck_artists"))
+	keys := schema.JoinKeys(tables)
+	code := `result = ck_tracks.group_by("artist_id").agg(pl.len().alias("n"))`
+	err := `ColumnNotFoundError: unable to find column "artist_id"; valid columns: ` + tracksColumns
+	fixes := SchemaFixes(code, err, tables, keys)
+	// artist_id is in ck_albums (one hop) and ck_artists (two hops): both are tried.
+	want := map[string]bool{
+		`result = ck_tracks.join(ck_albums, on="album_id").group_by("artist_id").agg(pl.len().alias("n"))`:                                  true,
+		`result = ck_tracks.join(ck_albums, on="album_id").join(ck_artists, on="artist_id").group_by("artist_id").agg(pl.len().alias("n"))`: true,
+	}
+	if len(fixes) != len(want) {
+		t.Fatalf("fixes %+v", fixes)
+	}
+	for _, f := range fixes {
+		if !want[f.Code] || f.Why == "" {
+			t.Errorf("unexpected fix %+v", f)
+		}
+	}
+	// A frame that is not one table (already joined), a column no table has,
+	// or a holder the code already uses: nothing to settle.
+	for _, c := range []struct{ code, err string }{
+		{code, `ColumnNotFoundError: unable to find column "artist_id"; valid columns: ["track_id", "title"]`},
+		{code, `ColumnNotFoundError: unable to find column "artist_name"; valid columns: ` + tracksColumns},
+		{`x = ck_albums` + "\n" + code, `ColumnNotFoundError: unable to find column "title"; valid columns: ` + tracksColumns},
+		{code, `SyntaxError: invalid syntax`},
+	} {
+		if got := SchemaFixes(c.code, c.err, tables, keys); len(got) != 0 {
+			t.Errorf("%q / %q: fixes %+v, want none", c.code, c.err, got)
+		}
+	}
+}
+
+// A made-up table name becomes the one question table it stands for.
+func TestSchemaFixRenamesAMadeUpTable(t *testing.T) {
+	tables := describe(t, devTables(t, "tpch_supplier", "tpch_nation"))
+	for name, want := range map[string]string{"tpch_suppliers": "tpch_supplier", "supplier": "tpch_supplier", "nw_nations": "tpch_nation", "tpch_region": ""} {
+		code := "result = " + name + `.filter(pl.col("tpch_suppliers") > 0)  # ` + name
+		fixes := SchemaFixes(code, "NameError: name '"+name+"' is not defined", tables, nil)
+		if want == "" {
+			if len(fixes) != 0 {
+				t.Errorf("%s: fixes %+v, want none", name, fixes)
+			}
+			continue
+		}
+		// Strings, comments and attributes keep the name.
+		wantCode := "result = " + want + `.filter(pl.col("tpch_suppliers") > 0)  # ` + name
+		if len(fixes) != 1 || fixes[0].Code != wantCode {
+			t.Errorf("%s: fixes %+v, want %q", name, fixes, wantCode)
+		}
+	}
+}
+
+// fixPool fails code that uses ck_tracks without joining ck_albums the way
+// Polars does, and runs everything else.
+type fixPool struct{ ran []string }
+
+func (p *fixPool) Exec(ctx context.Context, j worker.Job) (worker.Outcome, error) {
+	p.ran = append(p.ran, j.Code)
+	if !strings.Contains(j.Code, "join(ck_albums") {
+		return worker.Outcome{ErrorKind: "runtime", Error: `ColumnNotFoundError: unable to find column "artist_id"; valid columns: ` + tracksColumns}, nil
+	}
+	return okPool{}.Exec(ctx, j)
+}
+
+// When no candidate ran, the schema fixes are executed and can answer,
+// and no repair round is asked of the model.
+func TestSolveAnswersWithASchemaFix(t *testing.T) {
+	g := &recorder{text: `result = ck_tracks.group_by("artist_id").agg(pl.len())`}
+	pool := &fixPool{}
+	s := &Solver{Engine: g, Pool: pool, Schemas: schema.NewCache(), Settings: DefaultSettings()}
+	rec := s.Solve(context.Background(), "Tracks per artist.", devTables(t, "ck_tracks", "ck_albums"))
+	if rec.Chosen < 0 || !strings.Contains(rec.Answer, `ck_tracks.join(ck_albums, on="album_id")`) || rec.Candidates[rec.Chosen].Fix == "" {
+		t.Fatalf("answer %q chosen %d", rec.Answer, rec.Chosen)
+	}
+	if len(g.reqs) != 1 {
+		t.Errorf("%d model requests; the fix should make the repair round unnecessary", len(g.reqs))
+	}
+	// Off: the model's repair round runs instead, and nothing is rewritten.
+	g.reqs, pool.ran = nil, nil
+	s.Settings.SchemaFix = false
+	rec = s.Solve(context.Background(), "Tracks per artist.", devTables(t, "ck_tracks", "ck_albums"))
+	if rec.Chosen >= 0 || len(g.reqs) != 2 {
+		t.Errorf("schema_fix off: chosen %d, %d requests", rec.Chosen, len(g.reqs))
+	}
+}
+
+// A column the frame has under another spelling is looked up under its own
+// name: a _right suffix no clash produced, a short table prefix left out. An
+// output name (alias) keeps its spelling.
+func TestSchemaFixRespellsAColumn(t *testing.T) {
+	valid := `["s_suppkey", "s_name", "s_nationkey", "n_name", "n_regionkey"]`
+	for _, c := range []struct{ code, missing, want string }{
+		{`result = df.select("s_name", pl.col("n_name_right").alias("nation"))`, "n_name_right",
+			`result = df.select("s_name", pl.col("n_name").alias("nation"))`},
+		{`result = df.filter(pl.col('regionkey') == 1).select(pl.len().alias("regionkey"))`, "regionkey",
+			`result = df.filter(pl.col('n_regionkey') == 1).select(pl.len().alias("regionkey"))`},
+		{`result = df.select("name")`, "name", ""},             // s_name or n_name: ambiguous
+		{`result = df.select("suppkey_id")`, "suppkey_id", ""}, // nothing fits
+	} {
+		fixes := SchemaFixes(c.code, `ColumnNotFoundError: unable to find column "`+c.missing+`"; valid columns: `+valid, nil, nil)
+		switch {
+		case c.want == "" && len(fixes) != 0:
+			t.Errorf("%s: fixes %+v, want none", c.missing, fixes)
+		case c.want != "" && (len(fixes) != 1 || fixes[0].Code != c.want):
+			t.Errorf("%s: fixes %+v, want %q", c.missing, fixes, c.want)
+		}
+	}
+}
