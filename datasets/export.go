@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"polarsbench/datasets/core"
 )
 
 // ChatMessage is one turn of a training conversation (the same shape as infer.Message;
@@ -36,19 +38,19 @@ type ExportOptions struct {
 	Synth   string
 	DevDir  string
 	Prefill string
-	Build   func(question string, tables []TableRef) ([]ChatMessage, error)
+	Build   func(question string, tables []core.TableRef) ([]ChatMessage, error)
 	Render  func(msgs []ChatMessage, addAssistant bool) (string, error)
 }
 
 // runSample is the part of a `harness score` samples.jsonl line the export reads.
 type runSample struct {
-	ID          string     `json:"id"`
-	Category    string     `json:"category"`
-	Question    string     `json:"question"`
-	Tables      []TableRef `json:"tables"`
-	Answer      string     `json:"answer"`
-	Gold        string     `json:"gold"`
-	Correct     bool       `json:"correct"`
+	ID          string          `json:"id"`
+	Category    string          `json:"category"`
+	Question    string          `json:"question"`
+	Tables      []core.TableRef `json:"tables"`
+	Answer      string          `json:"answer"`
+	Gold        string          `json:"gold"`
+	Correct     bool            `json:"correct"`
 	GoldVerdict struct {
 		OK          bool          `json:"ok"`
 		Fingerprint fingerprintJS `json:"fingerprint"`
@@ -76,7 +78,7 @@ func (f fingerprintJS) equal(g fingerprintJS) bool {
 
 // target is one chosen (question, code) pair before rendering.
 type target struct {
-	task   Task
+	task   core.Task
 	code   string
 	run    string
 	source string
@@ -93,7 +95,7 @@ func Export(o ExportOptions) ([]Example, error) {
 	}
 	devIDs, devQs := map[string]bool{}, map[string]bool{}
 	if o.DevDir != "" {
-		dev, err := LoadBench(o.DevDir, "")
+		dev, err := core.LoadBench(o.DevDir, "")
 		if err != nil {
 			return nil, fmt.Errorf("export: dev questions: %w", err)
 		}
@@ -101,11 +103,11 @@ func Export(o ExportOptions) ([]Example, error) {
 			devIDs[t.ID], devQs[normalizeQuestion(t.Question)] = true, true
 		}
 	}
-	var synth []Task
+	var synth []core.Task
 	heldIDs, heldQs := map[string]bool{}, map[string]bool{}
 	if o.Synth != "" {
 		var err error
-		if synth, err = LoadBench(o.Synth, ""); err != nil {
+		if synth, err = core.LoadBench(o.Synth, ""); err != nil {
 			return nil, fmt.Errorf("export: %w", err)
 		}
 		for _, t := range synth {
@@ -114,7 +116,7 @@ func Export(o ExportOptions) ([]Example, error) {
 			}
 		}
 	}
-	forbidden := func(t Task, where string) error {
+	forbidden := func(t core.Task, where string) error {
 		switch {
 		case t.Split == "dev" || devIDs[t.ID] || devQs[normalizeQuestion(t.Question)]:
 			return fmt.Errorf("export: refusing: %s holds dev question %s (%q); dev questions never go into training", where, t.ID, t.Question)
@@ -132,7 +134,7 @@ func Export(o ExportOptions) ([]Example, error) {
 			return nil, err
 		}
 		for _, s := range samples {
-			t := Task{ID: s.ID, Question: s.Question, Tables: s.Tables, GoldCode: s.Gold, Category: s.Category}
+			t := core.Task{ID: s.ID, Question: s.Question, Tables: s.Tables, GoldCode: s.Gold, Category: s.Category}
 			if err := forbidden(t, run); err != nil {
 				return nil, err
 			}
@@ -235,4 +237,4 @@ func readRunSamples(dir string) ([]runSample, error) {
 }
 
 // WriteExamples writes one example per line.
-func WriteExamples(path string, exs []Example) error { return writeJSONLines(path, exs) }
+func WriteExamples(path string, exs []Example) error { return core.WriteJSONLines(path, exs) }

@@ -6,11 +6,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"polarsbench/datasets/core"
 )
 
 // fakeBuild and fakeRender stand in for prompt.Build and infer.RenderChat:
 // this test is about choosing targets and refusing, not about prompts.
-func fakeBuild(q string, tables []TableRef) ([]ChatMessage, error) {
+func fakeBuild(q string, tables []core.TableRef) ([]ChatMessage, error) {
 	return []ChatMessage{{Role: "system", Content: "sys"}, {Role: "user", Content: q}}, nil
 }
 
@@ -81,11 +83,11 @@ func TestExportRefusesDevAndHeldout(t *testing.T) {
 	}
 	// A run on a held-out synthetic task.
 	synth := filepath.Join(t.TempDir(), "synth.jsonl")
-	tasks := []Task{
-		{ID: "h1", Question: "Held out question.", Tables: []TableRef{{Name: "t", Path: "/t", Format: "parquet"}}, GoldCode: "result = t", Split: "heldout"},
-		{ID: "k1", Question: "Train question.", Tables: []TableRef{{Name: "t", Path: "/t", Format: "parquet"}}, GoldCode: "result = t.head(1)", Split: "train"},
+	tasks := []core.Task{
+		{ID: "h1", Question: "Held out question.", Tables: []core.TableRef{{Name: "t", Path: "/t", Format: "parquet"}}, GoldCode: "result = t", Split: "heldout"},
+		{ID: "k1", Question: "Train question.", Tables: []core.TableRef{{Name: "t", Path: "/t", Format: "parquet"}}, GoldCode: "result = t.head(1)", Split: "train"},
 	}
-	if err := WriteTasks(synth, tasks); err != nil {
+	if err := core.WriteTasks(synth, tasks); err != nil {
 		t.Fatal(err)
 	}
 	run = writeRun(t, `{"id":"h1","question":"Held out question.","tables":[],"gold":"result = t","gold_verdict":{"ok":true,"fingerprint":`+fp+`}}`)
@@ -101,7 +103,7 @@ func TestExportRefusesDevAndHeldout(t *testing.T) {
 	}
 	// A dev question planted in the synth file's train split.
 	tasks[1].Question = "Find all R-rated films."
-	WriteTasks(synth, tasks)
+	core.WriteTasks(synth, tasks)
 	if _, err := Export(ExportOptions{Synth: synth, DevDir: devDir, Build: fakeBuild, Render: fakeRender}); err == nil {
 		t.Error("dev question in synth train split was exported")
 	}

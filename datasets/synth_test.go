@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"polarsbench/datasets/core"
 	"polarsbench/harness/repo"
 )
 
@@ -31,7 +32,7 @@ var (
 )
 
 type synthRun struct {
-	tasks []Task
+	tasks []core.Task
 	stats *SynthStats
 	file  string
 }
@@ -59,7 +60,7 @@ func smallSynth(t *testing.T, seed uint64) synthRun {
 		t.Fatal(err)
 	}
 	file := filepath.Join(dir, "out.jsonl")
-	if err := WriteTasks(file, tasks); err != nil {
+	if err := core.WriteTasks(file, tasks); err != nil {
 		t.Fatal(err)
 	}
 	r := synthRun{tasks, st, file}

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"polarsbench/datasets"
+	"polarsbench/datasets/core"
 	"polarsbench/harness/repo"
 	"polarsbench/infer"
 )
@@ -31,7 +31,7 @@ func needVenv(t *testing.T) string {
 // dev questions (test data only: real exports never contain dev questions).
 func tinyTrainFile(t *testing.T, n int) string {
 	t.Helper()
-	tasks, err := datasets.LoadBench(repo.DevBench(), "")
+	tasks, err := core.LoadBench(repo.DevBench(), "")
 	if err != nil {
 		t.Fatal(err)
 	}

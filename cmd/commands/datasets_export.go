@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"polarsbench/datasets"
+	"polarsbench/datasets/core"
 	"polarsbench/harness/prompt"
 	"polarsbench/harness/repo"
 	"polarsbench/harness/schema"
@@ -49,7 +50,7 @@ func runDatasetsExport(c *cobra.Command, o *DatasetsExportOptions) error {
 	cache := schema.NewCache()
 	exs, err := datasets.Export(datasets.ExportOptions{
 		Runs: o.Runs, Synth: o.Synth, DevDir: o.Dev, Prefill: prompt.AssistantPrefill,
-		Build: func(q string, refs []datasets.TableRef) ([]datasets.ChatMessage, error) {
+		Build: func(q string, refs []core.TableRef) ([]datasets.ChatMessage, error) {
 			tables := make([]*schema.Table, len(refs))
 			for i, r := range refs {
 				t, err := cache.Describe(r)

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"polarsbench/datasets"
+	"polarsbench/datasets/core"
 	"polarsbench/harness/repo"
 	"polarsbench/harness/worker"
 )
@@ -86,7 +87,7 @@ func runDatasetsSynth(c *cobra.Command, o *DatasetsSynthOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := datasets.WriteTasks(o.Out, tasks); err != nil {
+	if err := core.WriteTasks(o.Out, tasks); err != nil {
 		return err
 	}
 	b, _ := json.Marshal(st)
@@ -97,7 +98,7 @@ func runDatasetsSynth(c *cobra.Command, o *DatasetsSynthOptions) error {
 // poolExec adapts the worker pool to datasets.Executor.
 type poolExec struct{ p *worker.Pool }
 
-func (e poolExec) Exec(ctx context.Context, tables []datasets.TableRef, code string) (datasets.ExecResult, error) {
+func (e poolExec) Exec(ctx context.Context, tables []core.TableRef, code string) (datasets.ExecResult, error) {
 	out, err := e.p.Exec(ctx, worker.Job{Tables: tables, Code: code})
 	if err != nil {
 		return datasets.ExecResult{}, err

@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"polarsbench/datasets"
+	"polarsbench/datasets/core"
 	"polarsbench/finetune"
 	"polarsbench/harness/repo"
 	"polarsbench/infer"
@@ -124,7 +124,7 @@ func runFinetune(ctx context.Context, o *finetuneRunOptions) error {
 
 // firstDevQuestion renders the first dev task as a question naming its tables.
 func firstDevQuestion() (string, error) {
-	tasks, err := datasets.LoadBench(repo.DevBench(), repo.DataDir())
+	tasks, err := core.LoadBench(repo.DevBench(), repo.DataDir())
 	if err != nil {
 		return "", err
 	}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"polarsbench/datasets"
+	"polarsbench/datasets/core"
 	"polarsbench/harness/judge"
 	"polarsbench/harness/repo"
 	"polarsbench/harness/worker"
@@ -42,7 +42,7 @@ func newCmdJudge() *cobra.Command {
 }
 
 func runJudge(c *cobra.Command, o *JudgeOptions) error {
-	tasks, err := datasets.LoadBench(o.Bench, o.Data)
+	tasks, err := core.LoadBench(o.Bench, o.Data)
 	if err != nil {
 		return usageError("judge: %v", err)
 	}

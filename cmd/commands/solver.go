@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"polarsbench/datasets"
+	"polarsbench/datasets/core"
 	"polarsbench/harness/answer"
 	"polarsbench/harness/prompt"
 	"polarsbench/harness/repo"
@@ -163,9 +163,9 @@ func (f *solverFlags) open(ctx context.Context, info *log.Logger) (*solverStack,
 		if len(files) == 0 {
 			files = []string{repo.DevBench()}
 		}
-		var tasks []datasets.Task
+		var tasks []core.Task
 		for _, p := range files {
-			ts, err := datasets.LoadBench(p, "")
+			ts, err := core.LoadBench(p, "")
 			if err != nil {
 				return nil, fmt.Errorf("example bank: %w", err)
 			}

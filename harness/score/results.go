@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"polarsbench/datasets/core"
 	"polarsbench/harness/judge"
 )
 
@@ -425,20 +426,20 @@ func isPlaceholder(s Sample) bool {
 func ErrorKindOf(msg string) string {
 	switch {
 	case strings.HasPrefix(msg, "timeout"):
-		return "timeout"
+		return core.KindTimeout
 	case strings.HasPrefix(msg, "SyntaxError") || strings.HasPrefix(msg, "IndentationError") || strings.HasPrefix(msg, "TabError"):
-		return "syntax"
+		return core.KindSyntax
 	case strings.Contains(msg, "NameError: name 'result' is not defined"):
-		return "no_result"
+		return core.KindNoResult
 	case strings.Contains(msg, "result must be a polars DataFrame, got LazyFrame"):
-		return "lazyframe"
+		return core.KindLazyFrame
 	case strings.Contains(msg, "result must be a polars DataFrame"):
-		return "not_dataframe"
+		return core.KindNotDataFrame
 	case strings.HasPrefix(msg, "MemoryError") || strings.Contains(strings.ToLower(msg), "out of memory") ||
 		strings.Contains(strings.ToLower(msg), "memory allocation"):
-		return "memory"
+		return core.KindMemory
 	}
-	return "runtime"
+	return core.KindRuntime
 }
 
 // ValuesRight reports whether the answer is right up to column names and

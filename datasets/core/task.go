@@ -1,6 +1,8 @@
-// Package datasets holds the task formats and their loaders, table building,
-// synthetic task generation and training exports.
-package datasets
+// Package core holds the types every other package shares: a task (a question
+// with its tables and gold code), a table reference as the runner sends it, the
+// bench loaders and the kinds of failure a candidate's code can have. It imports
+// nothing from the project, so anything may import it.
+package core
 
 import (
 	"bufio"
@@ -155,11 +157,11 @@ func loadTaskLines(path string) ([]Task, error) {
 }
 
 // WriteTasks writes tasks in the project's task format, one JSON object per line.
-func WriteTasks(path string, tasks []Task) error { return writeJSONLines(path, tasks) }
+func WriteTasks(path string, tasks []Task) error { return WriteJSONLines(path, tasks) }
 
-// writeJSONLines writes one JSON object per line, HTML characters unescaped
+// WriteJSONLines writes one JSON object per line, HTML characters unescaped
 // (code holds < and > that must stay readable).
-func writeJSONLines[T any](path string, items []T) error {
+func WriteJSONLines[T any](path string, items []T) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
