@@ -1,3 +1,9 @@
+// Package datasets generates synthetic tasks over the bench tables: table
+// profiles (synth_profile.go), random related tables (synth_tables.go), drafts
+// drawn per category (synth_gen.go, synth_ops_<category>.go), gold code run the
+// runner's way (synth_exec.go) and filtered (synth.go). The shared task types
+// are in datasets/core, table building in datasets/tables and the training
+// export in datasets/export.
 package datasets
 
 import (
@@ -9,7 +15,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -122,7 +127,7 @@ func Synthesize(ctx context.Context, o SynthOptions) ([]core.Task, *SynthStats, 
 				continue
 			}
 			st.Drafted++
-			nq := normalizeQuestion(d.question)
+			nq := core.NormalizeQuestion(d.question)
 			if seenQ[nq] {
 				st.Rejected[RejectDupQuestion]++
 				continue
@@ -288,13 +293,6 @@ func tableHashes(ctx context.Context, ex Executor, refs []core.TableRef) (map[st
 		out[res.Hash] = true
 	}
 	return out, nil
-}
-
-var nonWord = regexp.MustCompile(`[^a-z0-9]+`)
-
-// normalizeQuestion folds case, punctuation and spacing, for near-duplicate detection.
-func normalizeQuestion(s string) string {
-	return strings.TrimSpace(nonWord.ReplaceAllString(strings.ToLower(s), " "))
 }
 
 // parquetRefs lists dir/*.parquet as tables named after their files.

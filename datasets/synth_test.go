@@ -102,11 +102,11 @@ func TestSynthEveryCategoryAndSplit(t *testing.T) {
 	trainQ := map[string]bool{}
 	for _, task := range r.tasks {
 		if task.Split == "train" {
-			trainQ[normalizeQuestion(task.Question)] = true
+			trainQ[core.NormalizeQuestion(task.Question)] = true
 		}
 	}
 	for _, task := range r.tasks {
-		if task.Split == "heldout" && trainQ[normalizeQuestion(task.Question)] {
+		if task.Split == "heldout" && trainQ[core.NormalizeQuestion(task.Question)] {
 			t.Errorf("held-out question also in train: %q", task.Question)
 		}
 	}
@@ -177,13 +177,13 @@ func TestSynthRejectsBadDrafts(t *testing.T) {
 }
 
 func TestSynthDropsNearDuplicates(t *testing.T) {
-	if normalizeQuestion("Find all R-rated films.") != normalizeQuestion("find all r rated  films") {
+	if core.NormalizeQuestion("Find all R-rated films.") != core.NormalizeQuestion("find all r rated  films") {
 		t.Error("normalisation does not fold case and punctuation")
 	}
 	r := smallSynth(t, 7)
 	seenQ, seenFP := map[string]bool{}, map[string]bool{}
 	for _, task := range r.tasks {
-		n := normalizeQuestion(task.Question)
+		n := core.NormalizeQuestion(task.Question)
 		if seenQ[n] {
 			t.Errorf("near-duplicate question kept: %q", task.Question)
 		}

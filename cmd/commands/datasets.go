@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"polarsbench/datasets"
+	"polarsbench/datasets/tables"
 	"polarsbench/harness/repo"
 )
 
@@ -54,7 +54,7 @@ func newCmdDatasetsTables() *cobra.Command {
 			if py == "" {
 				py = repo.Python()
 			}
-			if err := datasets.BuildTables(o.Src, o.Out, py); err != nil {
+			if err := tables.Build(o.Src, o.Out, py); err != nil {
 				return err
 			}
 			fmt.Fprintf(c.OutOrStdout(), "tables in %s are up to date\n", o.Out)

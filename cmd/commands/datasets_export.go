@@ -5,8 +5,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"polarsbench/datasets"
 	"polarsbench/datasets/core"
+	"polarsbench/datasets/export"
 	"polarsbench/harness/prompt"
 	"polarsbench/harness/repo"
 	"polarsbench/harness/schema"
@@ -48,9 +48,9 @@ func newCmdDatasetsExport() *cobra.Command {
 
 func runDatasetsExport(c *cobra.Command, o *DatasetsExportOptions) error {
 	cache := schema.NewCache()
-	exs, err := datasets.Export(datasets.ExportOptions{
+	exs, err := export.Examples(export.Options{
 		Runs: o.Runs, Synth: o.Synth, DevDir: o.Dev, Prefill: prompt.AssistantPrefill,
-		Build: func(q string, refs []core.TableRef) ([]datasets.ChatMessage, error) {
+		Build: func(q string, refs []core.TableRef) ([]export.ChatMessage, error) {
 			tables := make([]*schema.Table, len(refs))
 			for i, r := range refs {
 				t, err := cache.Describe(r)
@@ -61,14 +61,14 @@ func runDatasetsExport(c *cobra.Command, o *DatasetsExportOptions) error {
 			}
 			return fromInfer(prompt.Build(q, tables, prompt.PlanJoins(tables, schema.JoinKeys(tables)), nil)), nil
 		},
-		Render: func(msgs []datasets.ChatMessage, addAssistant bool) (string, error) {
+		Render: func(msgs []export.ChatMessage, addAssistant bool) (string, error) {
 			return infer.RenderChat(o.Template, toInfer(msgs), addAssistant)
 		},
 	})
 	if err != nil {
 		return err
 	}
-	if err := datasets.WriteExamples(o.Out, exs); err != nil {
+	if err := export.WriteExamples(o.Out, exs); err != nil {
 		return err
 	}
 	model := 0
@@ -81,15 +81,15 @@ func runDatasetsExport(c *cobra.Command, o *DatasetsExportOptions) error {
 	return nil
 }
 
-func fromInfer(ms []infer.Message) []datasets.ChatMessage {
-	out := make([]datasets.ChatMessage, len(ms))
+func fromInfer(ms []infer.Message) []export.ChatMessage {
+	out := make([]export.ChatMessage, len(ms))
 	for i, m := range ms {
-		out[i] = datasets.ChatMessage{Role: m.Role, Content: m.Content}
+		out[i] = export.ChatMessage{Role: m.Role, Content: m.Content}
 	}
 	return out
 }
 
-func toInfer(ms []datasets.ChatMessage) []infer.Message {
+func toInfer(ms []export.ChatMessage) []infer.Message {
 	out := make([]infer.Message, len(ms))
 	for i, m := range ms {
 		out[i] = infer.Message{Role: m.Role, Content: m.Content}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -154,6 +155,15 @@ func loadTaskLines(path string) ([]Task, error) {
 		tasks = append(tasks, t)
 	}
 	return tasks, sc.Err()
+}
+
+var nonWord = regexp.MustCompile(`[^a-z0-9]+`)
+
+// NormalizeQuestion folds case, punctuation and spacing (ASCII letters and
+// digits only): the form in which synthesis drops near-duplicate questions and
+// the training export recognises a dev or held-out question.
+func NormalizeQuestion(s string) string {
+	return strings.TrimSpace(nonWord.ReplaceAllString(strings.ToLower(s), " "))
 }
 
 // WriteTasks writes tasks in the project's task format, one JSON object per line.

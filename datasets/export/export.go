@@ -1,4 +1,7 @@
-package datasets
+// Package export turns scored runs and synthetic tasks into supervised
+// fine-tuning lines (train.jsonl): verified model answers first, gold code
+// where no candidate was right; dev and held-out tasks never go in.
+package export
 
 import (
 	"bufio"
@@ -30,10 +33,10 @@ type Example struct {
 	Source     string        `json:"source"`        // "model" or "gold"
 }
 
-// ExportOptions wires the prompt code in from the caller: Build is
+// Options wires the prompt code in from the caller: Build is
 // prompt.Build over described tables, Render is infer.RenderChat with the
 // model's template, Prefill is prompt.AssistantPrefill.
-type ExportOptions struct {
+type Options struct {
 	Runs    []string
 	Synth   string
 	DevDir  string
@@ -84,9 +87,9 @@ type target struct {
 	source string
 }
 
-// Export builds the training examples. It refuses, naming the culprit, when a
+// Examples builds the training examples. It refuses, naming the culprit, when a
 // dev question or a held-out synthetic task would enter the training set.
-func Export(o ExportOptions) ([]Example, error) {
+func Examples(o Options) ([]Example, error) {
 	if len(o.Runs) == 0 && o.Synth == "" {
 		return nil, errors.New("export: give --runs and/or --synth")
 	}
@@ -100,7 +103,7 @@ func Export(o ExportOptions) ([]Example, error) {
 			return nil, fmt.Errorf("export: dev questions: %w", err)
 		}
 		for _, t := range dev {
-			devIDs[t.ID], devQs[normalizeQuestion(t.Question)] = true, true
+			devIDs[t.ID], devQs[core.NormalizeQuestion(t.Question)] = true, true
 		}
 	}
 	var synth []core.Task
@@ -112,15 +115,15 @@ func Export(o ExportOptions) ([]Example, error) {
 		}
 		for _, t := range synth {
 			if t.Split == "heldout" {
-				heldIDs[t.ID], heldQs[normalizeQuestion(t.Question)] = true, true
+				heldIDs[t.ID], heldQs[core.NormalizeQuestion(t.Question)] = true, true
 			}
 		}
 	}
 	forbidden := func(t core.Task, where string) error {
 		switch {
-		case t.Split == "dev" || devIDs[t.ID] || devQs[normalizeQuestion(t.Question)]:
+		case t.Split == "dev" || devIDs[t.ID] || devQs[core.NormalizeQuestion(t.Question)]:
 			return fmt.Errorf("export: refusing: %s holds dev question %s (%q); dev questions never go into training", where, t.ID, t.Question)
-		case t.Split == "heldout" || heldIDs[t.ID] || heldQs[normalizeQuestion(t.Question)]:
+		case t.Split == "heldout" || heldIDs[t.ID] || heldQs[core.NormalizeQuestion(t.Question)]:
 			return fmt.Errorf("export: refusing: %s holds held-out task %s (%q)", where, t.ID, t.Question)
 		}
 		return nil
