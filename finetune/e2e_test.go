@@ -13,6 +13,7 @@ import (
 
 	"polarsbench/datasets/core"
 	"polarsbench/harness/repo"
+	"polarsbench/harness/score"
 	"polarsbench/infer"
 )
 
@@ -104,7 +105,7 @@ func TestEndToEndSmolLM(t *testing.T) {
 		t.Fatal("the check answered nothing")
 	}
 	t.Logf("check answer: %q", m.CheckA)
-	sum, _, err := hashFile(base)
+	sum, _, err := score.FileSHA256(base)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -191,3 +191,17 @@ func WriteJSONLines[T any](path string, items []T) error {
 	}
 	return f.Close()
 }
+
+// IsIdentifier reports whether s is an ASCII Python identifier, the form a
+// table name must have to be a variable in the runner's script.
+func IsIdentifier(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}

@@ -222,18 +222,19 @@ func RunID(now time.Time, model string) string {
 	return now.UTC().Format("20060102T150405Z") + "-" + strings.Join(parts, "-")
 }
 
-// FileSHA256 hashes a file.
-func FileSHA256(path string) (string, error) {
+// FileSHA256 hashes a file and says how many bytes it read: the one file hash
+// of run records, promotions and shipped bundles.
+func FileSHA256(path string) (sum string, size int64, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	defer f.Close()
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
+	if size, err = io.Copy(h, f); err != nil {
+		return "", size, err
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return hex.EncodeToString(h.Sum(nil)), size, nil
 }
 
 // GitState reads HEAD and whether the work tree has changes, in dir.

@@ -141,7 +141,7 @@ func Run(ctx context.Context, opts Options) (Results, error) {
 	}
 	res.Git = GitState(src)
 	if cfg.Model != "" {
-		sum, err := FileSHA256(cfg.Model)
+		sum, _, err := FileSHA256(cfg.Model)
 		if err != nil {
 			return res, fmt.Errorf("model: %w", err)
 		}
