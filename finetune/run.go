@@ -56,10 +56,10 @@ func (h Hyper) Args() []string {
 	return a
 }
 
-// Quantizer turns a GGUF into another type (infer.Quantize in the binary).
+// Quantizer turns a GGUF into another type (llamacpp.Quantize in the binary).
 type Quantizer func(in, out, typ string) error
 
-// Checker loads a model and answers one question with it (infer.Load + Generate in the binary).
+// Checker loads a model and answers one question with it (llamacpp.Load + Generate in the binary).
 type Checker func(ctx context.Context, model, question string) (string, error)
 
 // Options configures one fine-tune run.

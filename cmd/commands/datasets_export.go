@@ -5,12 +5,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"polarsbench/datasets/core"
 	"polarsbench/datasets/export"
-	"polarsbench/harness/prompt"
 	"polarsbench/harness/repo"
-	"polarsbench/harness/schema"
-	"polarsbench/infer"
 )
 
 func init() { addDatasetsSubcommand(newCmdDatasetsExport) }
@@ -47,24 +43,7 @@ func newCmdDatasetsExport() *cobra.Command {
 }
 
 func runDatasetsExport(c *cobra.Command, o *DatasetsExportOptions) error {
-	cache := schema.NewCache()
-	exs, err := export.Examples(export.Options{
-		Runs: o.Runs, Synth: o.Synth, DevDir: o.Dev, Prefill: prompt.AssistantPrefill,
-		Build: func(q string, refs []core.TableRef) ([]export.ChatMessage, error) {
-			tables := make([]*schema.Table, len(refs))
-			for i, r := range refs {
-				t, err := cache.Describe(r)
-				if err != nil {
-					return nil, err
-				}
-				tables[i] = t
-			}
-			return fromInfer(prompt.Build(q, tables, prompt.PlanJoins(tables, schema.JoinKeys(tables)), nil)), nil
-		},
-		Render: func(msgs []export.ChatMessage, addAssistant bool) (string, error) {
-			return infer.RenderChat(o.Template, toInfer(msgs), addAssistant)
-		},
-	})
+	exs, err := export.Examples(export.Options{Runs: o.Runs, Synth: o.Synth, DevDir: o.Dev}.InferencePrompt(o.Template))
 	if err != nil {
 		return err
 	}
@@ -79,20 +58,4 @@ func runDatasetsExport(c *cobra.Command, o *DatasetsExportOptions) error {
 	}
 	fmt.Fprintf(c.OutOrStdout(), "wrote %d examples (%d model, %d gold targets) to %s\n", len(exs), model, len(exs)-model, o.Out)
 	return nil
-}
-
-func fromInfer(ms []infer.Message) []export.ChatMessage {
-	out := make([]export.ChatMessage, len(ms))
-	for i, m := range ms {
-		out[i] = export.ChatMessage{Role: m.Role, Content: m.Content}
-	}
-	return out
-}
-
-func toInfer(ms []export.ChatMessage) []infer.Message {
-	out := make([]infer.Message, len(ms))
-	for i, m := range ms {
-		out[i] = infer.Message{Role: m.Role, Content: m.Content}
-	}
-	return out
 }

@@ -14,6 +14,7 @@ import (
 	"polarsbench/finetune"
 	"polarsbench/harness/repo"
 	"polarsbench/infer"
+	"polarsbench/infer/llamacpp"
 )
 
 type finetuneRunOptions struct {
@@ -99,7 +100,7 @@ func runFinetune(ctx context.Context, o *finetuneRunOptions) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	opts := finetune.Options{Base: o.Base, Data: o.Data, Out: o.Out, Hyper: o.Hyper, Quant: o.Quant,
-		Quantize: infer.Quantize, Python: o.Python, Launcher: strings.Fields(o.Launcher),
+		Quantize: llamacpp.Quantize, Python: o.Python, Launcher: strings.Fields(o.Launcher),
 		Progress: finetune.NewProgress(os.Stderr)}
 	if !o.NoCheck {
 		q := o.CheckQuestion
@@ -140,7 +141,7 @@ func firstDevQuestion() (string, error) {
 // checkWithEngine loads the model with the project's engine and answers greedily:
 // a GGUF that llama.cpp cannot load or that produces nothing fails the run.
 func checkWithEngine(ctx context.Context, model, question string) (string, error) {
-	e, err := infer.Load(model, infer.Options{Parallel: 1, ContextSize: 1024})
+	e, err := llamacpp.Load(model, infer.Options{Parallel: 1, ContextSize: 1024})
 	if err != nil {
 		return "", err
 	}

@@ -9,6 +9,7 @@ import (
 
 	"polarsbench/harness/repo"
 	"polarsbench/infer"
+	"polarsbench/infer/llamacpp"
 )
 
 type generateOptions struct {
@@ -97,8 +98,8 @@ func (o *generateOptions) request() infer.Request {
 }
 
 func runGenerate(c *cobra.Command, o *generateOptions) error {
-	infer.SetVerbose(o.Verbose)
-	eng, err := infer.Load(o.Model, infer.Options{Threads: o.Threads, GPULayers: o.GPULayers, ContextSize: o.CtxSize, Parallel: o.K})
+	llamacpp.SetVerbose(o.Verbose)
+	eng, err := llamacpp.Load(o.Model, infer.Options{Threads: o.Threads, GPULayers: o.GPULayers, ContextSize: o.CtxSize, Parallel: o.K})
 	if err != nil {
 		return err
 	}

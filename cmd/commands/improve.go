@@ -13,7 +13,7 @@ import (
 
 	"polarsbench/finetune"
 	"polarsbench/harness/repo"
-	"polarsbench/infer"
+	"polarsbench/infer/llamacpp"
 )
 
 type improveOptions struct {
@@ -94,7 +94,7 @@ func runImprove(ctx context.Context, o *improveOptions) error {
 	defer logf.Close()
 	r, err := finetune.Improve(ctx, finetune.ImproveOptions{Harness: exe, Incumbent: o.Incumbent, Pool: o.Pool, Dev: o.Dev,
 		Data: o.Data, RoundDir: o.Out, ModelsDir: o.Models, History: o.History, ScoreArgs: o.ScoreArgs,
-		Hyper: o.Hyper, Quant: "q4_k_m", Quantize: infer.Quantize, Python: o.Python,
+		Hyper: o.Hyper, Quant: "q4_k_m", Quantize: llamacpp.Quantize, Python: o.Python,
 		Progress: finetune.NewProgress(os.Stderr), Log: logf})
 	if err != nil {
 		return fmt.Errorf("%w (subprocess output in %s)", err, logPath)

@@ -13,36 +13,33 @@ import (
 	"strings"
 
 	"polarsbench/datasets/core"
+	"polarsbench/harness/prompt"
+	"polarsbench/harness/schema"
+	"polarsbench/infer"
 )
-
-// ChatMessage is one turn of a training conversation (the same shape as infer.Message;
-// datasets does not import infer, whose cgo build the tables code does not need).
-type ChatMessage struct {
-	Role    string `json:"role"`
-	Content string `json:"content"`
-}
 
 // Example is one supervised fine-tuning line of train.jsonl.
 type Example struct {
-	Messages   []ChatMessage `json:"messages"`   // system, user, assistant target
-	Prompt     string        `json:"prompt"`     // rendered chat up to the assistant turn
-	Completion string        `json:"completion"` // rendered assistant target (loss goes here)
-	TaskID     string        `json:"task_id"`
-	Category   string        `json:"category,omitempty"`
-	Run        string        `json:"run,omitempty"` // run folder the target came from; empty for synth gold
-	Source     string        `json:"source"`        // "model" or "gold"
+	Messages   []infer.Message `json:"messages"`   // system, user, assistant target
+	Prompt     string          `json:"prompt"`     // rendered chat up to the assistant turn
+	Completion string          `json:"completion"` // rendered assistant target (loss goes here)
+	TaskID     string          `json:"task_id"`
+	Category   string          `json:"category,omitempty"`
+	Run        string          `json:"run,omitempty"` // run folder the target came from; empty for synth gold
+	Source     string          `json:"source"`        // "model" or "gold"
 }
 
-// Options wires the prompt code in from the caller: Build is
-// prompt.Build over described tables, Render is infer.RenderChat with the
-// model's template, Prefill is prompt.AssistantPrefill.
+// Options says what to export and how to render it: Build makes the prompt
+// messages of a question, Render renders a conversation with the model's chat
+// template, Prefill opens the assistant turn (InferencePrompt fills all three
+// as inference does).
 type Options struct {
 	Runs    []string
 	Synth   string
 	DevDir  string
 	Prefill string
-	Build   func(question string, tables []core.TableRef) ([]ChatMessage, error)
-	Render  func(msgs []ChatMessage, addAssistant bool) (string, error)
+	Build   func(question string, tables []core.TableRef) ([]infer.Message, error)
+	Render  func(msgs []infer.Message, addAssistant bool) (string, error)
 }
 
 // runSample is the part of a `harness score` samples.jsonl line the export reads.
@@ -181,7 +178,7 @@ func Examples(o Options) ([]Example, error) {
 			return nil, fmt.Errorf("export: task %s: %w", id, err)
 		}
 		answer := o.Prefill + strings.TrimSpace(tg.code) + "\n```"
-		full, err := o.Render(append(append([]ChatMessage{}, msgs...), ChatMessage{Role: "assistant", Content: answer}), false)
+		full, err := o.Render(append(append([]infer.Message{}, msgs...), infer.Message{Role: "assistant", Content: answer}), false)
 		if err != nil {
 			return nil, fmt.Errorf("export: task %s: %w", id, err)
 		}
@@ -189,7 +186,7 @@ func Examples(o Options) ([]Example, error) {
 			return nil, fmt.Errorf("export: task %s: rendered prompt is not a prefix of the rendered conversation", id)
 		}
 		out = append(out, Example{
-			Messages: append(msgs, ChatMessage{Role: "assistant", Content: answer}),
+			Messages: append(msgs, infer.Message{Role: "assistant", Content: answer}),
 			Prompt:   prompt, Completion: full[len(prompt):],
 			TaskID: id, Category: tg.task.Category, Run: tg.run, Source: tg.source,
 		})
@@ -241,3 +238,26 @@ func readRunSamples(dir string) ([]runSample, error) {
 
 // WriteExamples writes one example per line.
 func WriteExamples(path string, exs []Example) error { return core.WriteJSONLines(path, exs) }
+
+// InferencePrompt fills Build, Render and Prefill with exactly what inference
+// uses: prompt.Build over the described tables and their join plan, rendered
+// with the chat template named (chatml for Qwen).
+func (o Options) InferencePrompt(template string) Options {
+	cache := schema.NewCache()
+	o.Prefill = prompt.AssistantPrefill
+	o.Build = func(q string, refs []core.TableRef) ([]infer.Message, error) {
+		tables := make([]*schema.Table, len(refs))
+		for i, r := range refs {
+			t, err := cache.Describe(r)
+			if err != nil {
+				return nil, err
+			}
+			tables[i] = t
+		}
+		return prompt.Build(q, tables, prompt.PlanJoins(tables, schema.JoinKeys(tables)), nil), nil
+	}
+	o.Render = func(msgs []infer.Message, addAssistant bool) (string, error) {
+		return infer.RenderChat(template, msgs, addAssistant)
+	}
+	return o
+}

@@ -8,15 +8,16 @@ import (
 	"testing"
 
 	"polarsbench/datasets/core"
+	"polarsbench/infer"
 )
 
 // fakeBuild and fakeRender stand in for prompt.Build and infer.RenderChat:
 // this test is about choosing targets and refusing, not about prompts.
-func fakeBuild(q string, tables []core.TableRef) ([]ChatMessage, error) {
-	return []ChatMessage{{Role: "system", Content: "sys"}, {Role: "user", Content: q}}, nil
+func fakeBuild(q string, tables []core.TableRef) ([]infer.Message, error) {
+	return []infer.Message{{Role: "system", Content: "sys"}, {Role: "user", Content: q}}, nil
 }
 
-func fakeRender(msgs []ChatMessage, addAssistant bool) (string, error) {
+func fakeRender(msgs []infer.Message, addAssistant bool) (string, error) {
 	var b strings.Builder
 	for _, m := range msgs {
 		b.WriteString("<" + m.Role + ">" + m.Content + "</>")
