@@ -16,8 +16,6 @@ import (
 	"polarsbench/infer/llamacpp"
 )
 
-func init() { register(newCmdBench) }
-
 func newCmdBench() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "bench",

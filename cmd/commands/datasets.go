@@ -9,20 +9,6 @@ import (
 	"polarsbench/harness/repo"
 )
 
-// datasetsSubcommands are the constructors of `harness datasets <verb>`.
-var datasetsSubcommands []func() *cobra.Command
-
-// addDatasetsSubcommand registers a `datasets` subcommand; call it from init()
-// in the subcommand's own file (as `datasets synth`, `datasets export` do).
-func addDatasetsSubcommand(newCmd func() *cobra.Command) {
-	datasetsSubcommands = append(datasetsSubcommands, newCmd)
-}
-
-func init() {
-	register(newCmdDatasets)
-	addDatasetsSubcommand(newCmdDatasetsTables)
-}
-
 func newCmdDatasets() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "datasets",
@@ -32,9 +18,7 @@ func newCmdDatasets() *cobra.Command {
 			return usageError("datasets: name a subcommand (see harness datasets --help)")
 		},
 	}
-	for _, newSub := range datasetsSubcommands {
-		c.AddCommand(newSub())
-	}
+	c.AddCommand(newCmdDatasetsTables(), newCmdDatasetsSynth(), newCmdDatasetsExport())
 	return c
 }
 

@@ -9,8 +9,6 @@ import (
 	"polarsbench/harness/repo"
 )
 
-func init() { addDatasetsSubcommand(newCmdDatasetsExport) }
-
 // DatasetsExportOptions are the flags of `harness datasets export`.
 type DatasetsExportOptions struct {
 	Runs                 []string

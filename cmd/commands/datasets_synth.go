@@ -15,8 +15,6 @@ import (
 	"polarsbench/harness/worker"
 )
 
-func init() { addDatasetsSubcommand(newCmdDatasetsSynth) }
-
 // DatasetsSynthOptions are the flags of `harness datasets synth`.
 type DatasetsSynthOptions struct {
 	Tables, Out, Python, Exec string
@@ -60,7 +58,10 @@ func newCmdDatasetsSynth() *cobra.Command {
 }
 
 func runDatasetsSynth(c *cobra.Command, o *DatasetsSynthOptions) error {
-	ctx := context.Background()
+	ctx := c.Context() // cancelled by Ctrl-C (Execute)
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	py := o.Python
 	if py == "" {
 		py = repo.Python()

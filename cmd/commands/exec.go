@@ -24,8 +24,6 @@ type ExecOptions struct {
 	Timeout time.Duration
 }
 
-func init() { register(newCmdExec) }
-
 func newCmdExec() *cobra.Command {
 	o := &ExecOptions{}
 	c := &cobra.Command{

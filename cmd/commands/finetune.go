@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -26,8 +24,6 @@ type finetuneRunOptions struct {
 	Python          string
 	Launcher        string
 }
-
-func init() { register(newCmdFinetune) }
 
 func newCmdFinetune() *cobra.Command {
 	c := &cobra.Command{
@@ -97,8 +93,6 @@ func runFinetune(ctx context.Context, o *finetuneRunOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	opts := finetune.Options{Base: o.Base, Data: o.Data, Out: o.Out, Hyper: o.Hyper, Quant: o.Quant,
 		Quantize: llamacpp.Quantize, Python: o.Python, Launcher: strings.Fields(o.Launcher),
 		Progress: finetune.NewProgress(os.Stderr)}

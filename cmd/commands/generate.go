@@ -30,8 +30,6 @@ type generateOptions struct {
 	Verbose   bool
 }
 
-func init() { register(newCmdGenerate) }
-
 func newCmdGenerate() *cobra.Command {
 	o := &generateOptions{}
 	c := &cobra.Command{

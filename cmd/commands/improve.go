@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -23,8 +21,6 @@ type improveOptions struct {
 	Hyper                      finetune.Hyper
 	Python                     string
 }
-
-func init() { register(newCmdImprove) }
 
 func newCmdImprove() *cobra.Command {
 	o := &improveOptions{Hyper: finetune.DefaultHyper()}
@@ -81,8 +77,6 @@ func runImprove(ctx context.Context, o *improveOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	logPath := filepath.Join(o.Out, "subprocesses.log")
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return err

@@ -21,8 +21,6 @@ type JudgeOptions struct {
 	Timeout             time.Duration
 }
 
-func init() { register(newCmdJudge) }
-
 func newCmdJudge() *cobra.Command {
 	o := &JudgeOptions{}
 	c := &cobra.Command{

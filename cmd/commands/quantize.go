@@ -9,8 +9,6 @@ import (
 	"polarsbench/infer/llamacpp"
 )
 
-func init() { register(newCmdQuantize) }
-
 func newCmdQuantize() *cobra.Command {
 	var typ string
 	var verbose bool

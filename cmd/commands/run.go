@@ -21,8 +21,6 @@ type runOptions struct {
 	Limit int
 }
 
-func init() { register(newCmdRun) }
-
 func newCmdRun() *cobra.Command {
 	o := &runOptions{}
 	c := &cobra.Command{
