@@ -1,3 +1,9 @@
+// Package datasets generates synthetic tasks over the bench tables: table
+// profiles (synth_profile.go), random related tables (synth_tables.go), drafts
+// drawn per category (synth_gen.go, synth_ops_<category>.go), gold code run the
+// runner's way (synth_exec.go) and filtered (synth.go). The shared task types
+// are in datasets/core, table building in datasets/tables and the training
+// export in datasets/export.
 package datasets
 
 import (
@@ -9,14 +15,15 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
 	"time"
+
+	"polarsbench/datasets/core"
 )
 
-// SynthGenerator is recorded in Task.Generator for every synthetic task.
+// SynthGenerator is recorded in core.Task.Generator for every synthetic task.
 const SynthGenerator = "synth/v1"
 
 // SynthOptions configures Synthesize.
@@ -55,7 +62,7 @@ const (
 
 // Synthesize generates, executes and filters tasks, then splits each category
 // into train and held-out.
-func Synthesize(ctx context.Context, o SynthOptions) ([]Task, *SynthStats, error) {
+func Synthesize(ctx context.Context, o SynthOptions) ([]core.Task, *SynthStats, error) {
 	start := time.Now()
 	if o.N <= 0 {
 		return nil, nil, errors.New("synth: --n must be positive")
@@ -96,7 +103,7 @@ func Synthesize(ctx context.Context, o SynthOptions) ([]Task, *SynthStats, error
 	st := &SynthStats{Rejected: map[string]int{}, ByCategory: map[string]int{}}
 	g := &gen{r: r, ps: ps}
 	quota := int(math.Ceil(float64(o.N) / float64(len(SynthCategories))))
-	kept := map[string][]Task{}
+	kept := map[string][]core.Task{}
 	seenQ, seenFP := map[string]bool{}, map[string]bool{}
 	maxDrafts := 30*o.N + 200
 	for st.Drafted < maxDrafts {
@@ -120,7 +127,7 @@ func Synthesize(ctx context.Context, o SynthOptions) ([]Task, *SynthStats, error
 				continue
 			}
 			st.Drafted++
-			nq := normalizeQuestion(d.question)
+			nq := core.NormalizeQuestion(d.question)
 			if seenQ[nq] {
 				st.Rejected[RejectDupQuestion]++
 				continue
@@ -172,7 +179,7 @@ func Synthesize(ctx context.Context, o SynthOptions) ([]Task, *SynthStats, error
 
 // splitAndNumber trims to N in category order, puts a share of each category in
 // "heldout" (chosen by a seeded shuffle) and gives stable ids.
-func splitAndNumber(kept map[string][]Task, o SynthOptions, st *SynthStats) []Task {
+func splitAndNumber(kept map[string][]core.Task, o SynthOptions, st *SynthStats) []core.Task {
 	// Trim the categories round-robin so the total is exactly N when possible.
 	take := map[string]int{}
 	for total, progress := 0, true; total < o.N && progress; {
@@ -186,7 +193,7 @@ func splitAndNumber(kept map[string][]Task, o SynthOptions, st *SynthStats) []Ta
 		}
 	}
 	r := rand.New(rand.NewPCG(o.Seed, 0x4e1d))
-	var out []Task
+	var out []core.Task
 	for _, c := range SynthCategories {
 		ts := kept[c][:take[c]]
 		nHeld := int(math.Round(o.Heldout * float64(len(ts))))
@@ -212,8 +219,8 @@ func splitAndNumber(kept map[string][]Task, o SynthOptions, st *SynthStats) []Ta
 	return out
 }
 
-func toTask(d *draft, ps *profileSet) Task {
-	t := Task{Question: d.question, GoldCode: d.code, Category: d.category, Generator: SynthGenerator}
+func toTask(d *draft, ps *profileSet) core.Task {
+	t := core.Task{Question: d.question, GoldCode: d.code, Category: d.category, Generator: SynthGenerator}
 	for _, n := range d.tables {
 		t.Tables = append(t.Tables, ps.byName[n].Ref)
 	}
@@ -243,7 +250,7 @@ func runBatch(ctx context.Context, ex Executor, ps *profileSet, batch []*draft) 
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 8)
 	for i, d := range batch {
-		refs := make([]TableRef, len(d.tables))
+		refs := make([]core.TableRef, len(d.tables))
 		for j, n := range d.tables {
 			refs[j] = ps.byName[n].Ref
 		}
@@ -273,10 +280,10 @@ func runBatch(ctx context.Context, ex Executor, ps *profileSet, batch []*draft) 
 
 // tableHashes fingerprints every input table as it is, to reject answers that
 // return a table unchanged (a sort alone, say: the judge sorts anyway).
-func tableHashes(ctx context.Context, ex Executor, refs []TableRef) (map[string]bool, error) {
+func tableHashes(ctx context.Context, ex Executor, refs []core.TableRef) (map[string]bool, error) {
 	out := map[string]bool{}
 	for _, ref := range refs {
-		res, err := ex.Exec(ctx, []TableRef{ref}, "result = "+ref.Name)
+		res, err := ex.Exec(ctx, []core.TableRef{ref}, "result = "+ref.Name)
 		if err != nil {
 			return nil, err
 		}
@@ -288,15 +295,8 @@ func tableHashes(ctx context.Context, ex Executor, refs []TableRef) (map[string]
 	return out, nil
 }
 
-var nonWord = regexp.MustCompile(`[^a-z0-9]+`)
-
-// normalizeQuestion folds case, punctuation and spacing, for near-duplicate detection.
-func normalizeQuestion(s string) string {
-	return strings.TrimSpace(nonWord.ReplaceAllString(strings.ToLower(s), " "))
-}
-
 // parquetRefs lists dir/*.parquet as tables named after their files.
-func parquetRefs(dir string) ([]TableRef, error) {
+func parquetRefs(dir string) ([]core.TableRef, error) {
 	files, err := filepath.Glob(filepath.Join(dir, "*.parquet"))
 	if err != nil {
 		return nil, err
@@ -308,13 +308,13 @@ func parquetRefs(dir string) ([]TableRef, error) {
 		return nil, fmt.Errorf("synth: no .parquet files in %s", dir)
 	}
 	sort.Strings(files)
-	refs := make([]TableRef, len(files))
+	refs := make([]core.TableRef, len(files))
 	for i, f := range files {
 		abs, err := filepath.Abs(f)
 		if err != nil {
 			return nil, err
 		}
-		refs[i] = TableRef{Name: strings.TrimSuffix(filepath.Base(f), ".parquet"), Path: abs, Format: "parquet"}
+		refs[i] = core.TableRef{Name: strings.TrimSuffix(filepath.Base(f), ".parquet"), Path: abs, Format: "parquet"}
 	}
 	return refs, nil
 }

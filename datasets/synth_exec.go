@@ -12,6 +12,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"polarsbench/datasets/core"
 )
 
 //go:embed synth_helper.py
@@ -33,7 +35,7 @@ type ExecResult struct {
 // takes it as an interface so the project's worker pool can stand in for the
 // batched helper below (datasets cannot import harness/worker: it imports us).
 type Executor interface {
-	Exec(ctx context.Context, tables []TableRef, code string) (ExecResult, error)
+	Exec(ctx context.Context, tables []core.TableRef, code string) (ExecResult, error)
 }
 
 // helper is one long-lived Python process speaking JSON lines (synth_helper.py).
@@ -147,7 +149,7 @@ func NewPyExecutor(python string, n int) (*PyExecutor, error) {
 }
 
 // Exec runs code once and fingerprints its result.
-func (e *PyExecutor) Exec(ctx context.Context, tables []TableRef, code string) (ExecResult, error) {
+func (e *PyExecutor) Exec(ctx context.Context, tables []core.TableRef, code string) (ExecResult, error) {
 	var h *helper
 	select {
 	case <-ctx.Done():

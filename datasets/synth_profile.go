@@ -3,6 +3,8 @@ package datasets
 import (
 	"fmt"
 	"strings"
+
+	"polarsbench/datasets/core"
 )
 
 // colProfile is what the generator knows about one column (from synth_helper.py).
@@ -25,7 +27,7 @@ type colProfile struct {
 }
 
 type tableProfile struct {
-	Ref     TableRef
+	Ref     core.TableRef
 	Name    string       `json:"name"`
 	Rows    int          `json:"rows"`
 	Columns []colProfile `json:"columns"`
@@ -47,7 +49,7 @@ type profileSet struct {
 	byName map[string]*tableProfile
 }
 
-func profileTables(e *PyExecutor, refs []TableRef) (*profileSet, error) {
+func profileTables(e *PyExecutor, refs []core.TableRef) (*profileSet, error) {
 	var ps profileSet
 	if err := e.call(map[string]any{"op": "profile", "tables": refs}, &ps); err != nil {
 		return nil, fmt.Errorf("profile tables: %w", err)

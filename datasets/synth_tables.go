@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"polarsbench/datasets/core"
 )
 
 // Random tables "of the same flavour" as the bench: families of a dimension
@@ -264,11 +266,11 @@ func dateColumn(r *rand.Rand, name string, n int, withTime bool, nulls float64) 
 }
 
 // writeRandomTables writes nFamilies families as parquet files into dir.
-func writeRandomTables(e *PyExecutor, r *rand.Rand, dir string, nFamilies int) ([]TableRef, error) {
+func writeRandomTables(e *PyExecutor, r *rand.Rand, dir string, nFamilies int) ([]core.TableRef, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	var refs []TableRef
+	var refs []core.TableRef
 	seen := map[string]bool{}
 	for i := 0; i < nFamilies; i++ {
 		fam := randomFamily(r, i)
@@ -287,7 +289,7 @@ func writeRandomTables(e *PyExecutor, r *rand.Rand, dir string, nFamilies int) (
 			if err := e.call(map[string]any{"op": "write", "path": path, "columns": t.Columns}, &out); err != nil {
 				return nil, fmt.Errorf("write %s: %w", path, err)
 			}
-			refs = append(refs, TableRef{Name: t.Name, Path: path, Format: "parquet"})
+			refs = append(refs, core.TableRef{Name: t.Name, Path: path, Format: "parquet"})
 		}
 	}
 	return refs, nil

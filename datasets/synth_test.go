@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"polarsbench/datasets/core"
 	"polarsbench/harness/repo"
 )
 
@@ -31,7 +32,7 @@ var (
 )
 
 type synthRun struct {
-	tasks []Task
+	tasks []core.Task
 	stats *SynthStats
 	file  string
 }
@@ -59,7 +60,7 @@ func smallSynth(t *testing.T, seed uint64) synthRun {
 		t.Fatal(err)
 	}
 	file := filepath.Join(dir, "out.jsonl")
-	if err := WriteTasks(file, tasks); err != nil {
+	if err := core.WriteTasks(file, tasks); err != nil {
 		t.Fatal(err)
 	}
 	r := synthRun{tasks, st, file}
@@ -101,11 +102,11 @@ func TestSynthEveryCategoryAndSplit(t *testing.T) {
 	trainQ := map[string]bool{}
 	for _, task := range r.tasks {
 		if task.Split == "train" {
-			trainQ[normalizeQuestion(task.Question)] = true
+			trainQ[core.NormalizeQuestion(task.Question)] = true
 		}
 	}
 	for _, task := range r.tasks {
-		if task.Split == "heldout" && trainQ[normalizeQuestion(task.Question)] {
+		if task.Split == "heldout" && trainQ[core.NormalizeQuestion(task.Question)] {
 			t.Errorf("held-out question also in train: %q", task.Question)
 		}
 	}
@@ -176,13 +177,13 @@ func TestSynthRejectsBadDrafts(t *testing.T) {
 }
 
 func TestSynthDropsNearDuplicates(t *testing.T) {
-	if normalizeQuestion("Find all R-rated films.") != normalizeQuestion("find all r rated  films") {
+	if core.NormalizeQuestion("Find all R-rated films.") != core.NormalizeQuestion("find all r rated  films") {
 		t.Error("normalisation does not fold case and punctuation")
 	}
 	r := smallSynth(t, 7)
 	seenQ, seenFP := map[string]bool{}, map[string]bool{}
 	for _, task := range r.tasks {
-		n := normalizeQuestion(task.Question)
+		n := core.NormalizeQuestion(task.Question)
 		if seenQ[n] {
 			t.Errorf("near-duplicate question kept: %q", task.Question)
 		}

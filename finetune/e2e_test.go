@@ -11,9 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"polarsbench/datasets"
+	"polarsbench/datasets/core"
 	"polarsbench/harness/repo"
+	"polarsbench/harness/score"
 	"polarsbench/infer"
+	"polarsbench/infer/llamacpp"
 )
 
 // needVenv skips when the fine-tune venv is absent: it is a 5.6 GB install that
@@ -31,7 +33,7 @@ func needVenv(t *testing.T) string {
 // dev questions (test data only: real exports never contain dev questions).
 func tinyTrainFile(t *testing.T, n int) string {
 	t.Helper()
-	tasks, err := datasets.LoadBench(repo.DevBench(), "")
+	tasks, err := core.LoadBench(repo.DevBench(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,10 +72,10 @@ func TestEndToEndSmolLM(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Minute)
 	defer cancel()
 	start := time.Now()
-	m, err := Run(ctx, Options{Base: base, Data: data, Out: out, Hyper: h, Quant: "q4_k_m", Quantize: infer.Quantize,
+	m, err := Run(ctx, Options{Base: base, Data: data, Out: out, Hyper: h, Quant: "q4_k_m", Quantize: llamacpp.Quantize,
 		Python: py, CheckQuestion: "Tables: sk_films\nQuestion: Count the number of films per rating.",
 		Check: func(ctx context.Context, model, q string) (string, error) {
-			e, err := infer.Load(model, infer.Options{Parallel: 1, ContextSize: 512})
+			e, err := llamacpp.Load(model, infer.Options{Parallel: 1, ContextSize: 512})
 			if err != nil {
 				return "", err
 			}
@@ -104,7 +106,7 @@ func TestEndToEndSmolLM(t *testing.T) {
 		t.Fatal("the check answered nothing")
 	}
 	t.Logf("check answer: %q", m.CheckA)
-	sum, _, err := hashFile(base)
+	sum, _, err := score.FileSHA256(base)
 	if err != nil {
 		t.Fatal(err)
 	}

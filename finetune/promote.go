@@ -69,7 +69,8 @@ func ReadOutcomes(path string) (map[string]bool, error) {
 
 // Decide applies the promotion rule to paired outcomes: promote only when the
 // candidate answers more questions right than the incumbent and the exact
-// McNemar test on the discordant pairs gives p < PromoteAlpha. Both runs must
+// McNemar test on the discordant pairs gives p < PromoteAlpha (reports.Paired,
+// the same test as `harness report --compare`). Both runs must
 // cover the same questions, or the comparison is not paired and Decide errs.
 func Decide(incumbent, candidate map[string]bool) (Decision, error) {
 	if len(incumbent) == 0 {
@@ -90,33 +91,22 @@ func Decide(incumbent, candidate map[string]bool) (Decision, error) {
 		sort.Strings(missing)
 		return Decision{}, fmt.Errorf("the runs cover different questions (%d unpaired, first %q): score both on the same bench", len(missing), missing[0])
 	}
-	d := Decision{N: len(incumbent)}
+	var pair reports.Paired // A: the incumbent, B: the candidate
 	for id, inc := range incumbent {
-		cand := candidate[id]
-		if inc {
-			d.IncumbentCorrect++
-		}
-		if cand {
-			d.CandidateCorrect++
-		}
-		switch {
-		case cand && !inc:
-			d.CandidateOnly++
-		case inc && !cand:
-			d.IncumbentOnly++
-		}
+		pair.Add(inc, candidate[id])
 	}
-	d.P = reports.McNemarExact(d.CandidateOnly, d.IncumbentOnly)
+	d := Decision{N: pair.N, IncumbentCorrect: pair.RightA, CandidateCorrect: pair.RightB,
+		IncumbentOnly: pair.OnlyA, CandidateOnly: pair.OnlyB, P: pair.P()}
+	d.Promote = pair.Better(PromoteAlpha)
 	switch {
+	case d.Promote:
+		d.Reason = fmt.Sprintf("promote the candidate: %d/%d vs %d/%d correct; %d gained, %d lost; exact McNemar p=%.4f < %.2g",
+			d.CandidateCorrect, d.N, d.IncumbentCorrect, d.N, d.CandidateOnly, d.IncumbentOnly, d.P, PromoteAlpha)
 	case d.CandidateOnly <= d.IncumbentOnly:
 		d.Reason = fmt.Sprintf("keep the incumbent: the candidate is not better (%d/%d vs %d/%d correct; %d gained, %d lost)",
 			d.CandidateCorrect, d.N, d.IncumbentCorrect, d.N, d.CandidateOnly, d.IncumbentOnly)
-	case d.P >= PromoteAlpha:
-		d.Reason = fmt.Sprintf("keep the incumbent: the candidate's gain is not significant (%d/%d vs %d/%d; %d gained, %d lost; exact McNemar p=%.3f >= %.2g)",
-			d.CandidateCorrect, d.N, d.IncumbentCorrect, d.N, d.CandidateOnly, d.IncumbentOnly, d.P, PromoteAlpha)
 	default:
-		d.Promote = true
-		d.Reason = fmt.Sprintf("promote the candidate: %d/%d vs %d/%d correct; %d gained, %d lost; exact McNemar p=%.4f < %.2g",
+		d.Reason = fmt.Sprintf("keep the incumbent: the candidate's gain is not significant (%d/%d vs %d/%d; %d gained, %d lost; exact McNemar p=%.3f >= %.2g)",
 			d.CandidateCorrect, d.N, d.IncumbentCorrect, d.N, d.CandidateOnly, d.IncumbentOnly, d.P, PromoteAlpha)
 	}
 	return d, nil

@@ -12,13 +12,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"polarsbench/harness/repo"
+	"polarsbench/harness/score"
 )
 
 // Hyper holds the training hyperparameters passed to train_lora.py.
@@ -56,10 +56,10 @@ func (h Hyper) Args() []string {
 	return a
 }
 
-// Quantizer turns a GGUF into another type (infer.Quantize in the binary).
+// Quantizer turns a GGUF into another type (llamacpp.Quantize in the binary).
 type Quantizer func(in, out, typ string) error
 
-// Checker loads a model and answers one question with it (infer.Load + Generate in the binary).
+// Checker loads a model and answers one question with it (llamacpp.Load + Generate in the binary).
 type Checker func(ctx context.Context, model, question string) (string, error)
 
 // Options configures one fine-tune run.
@@ -199,7 +199,7 @@ func refOf(path string) (FileRef, error) {
 			if err != nil || d.IsDir() {
 				return err
 			}
-			sum, n, err := hashFile(p)
+			sum, n, err := score.FileSHA256(p)
 			rel, _ := filepath.Rel(path, p)
 			fmt.Fprintf(h, "%s  %s\n", sum, rel)
 			size += n
@@ -207,19 +207,8 @@ func refOf(path string) (FileRef, error) {
 		})
 		return FileRef{Path: abs, SHA256: hex.EncodeToString(h.Sum(nil)), Bytes: size}, err
 	}
-	sum, n, err := hashFile(path)
+	sum, n, err := score.FileSHA256(path)
 	return FileRef{Path: abs, SHA256: sum, Bytes: n}, err
-}
-
-func hashFile(path string) (string, int64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", 0, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	return hex.EncodeToString(h.Sum(nil)), n, err
 }
 
 // gitCommit names the source the run was made from; "+dirty" marks local changes.
@@ -228,15 +217,11 @@ func gitCommit() string {
 	if err != nil {
 		return "unknown"
 	}
-	out, err := exec.Command("git", "-C", root, "rev-parse", "HEAD").Output()
-	if err != nil {
-		return "unknown"
+	g := score.GitState(root)
+	if g.Dirty {
+		return g.Commit + "+dirty"
 	}
-	rev := strings.TrimSpace(string(out))
-	if st, err := exec.Command("git", "-C", root, "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(st) > 0 {
-		rev += "+dirty"
-	}
-	return rev
+	return g.Commit
 }
 
 func writeJSON(path string, v any) error {

@@ -218,7 +218,7 @@ func Ship(o ShipOptions) (ShipResult, error) {
 	}
 	var m ShipManifest
 	m.Binary.Path, m.Binary.Source, m.Binary.ISA = "bin/harness", o.Binary, res.ISA
-	if m.Binary.SHA256, err = score.FileSHA256(filepath.Join(o.Out, "bin", "harness")); err != nil {
+	if m.Binary.SHA256, _, err = score.FileSHA256(filepath.Join(o.Out, "bin", "harness")); err != nil {
 		return res, err
 	}
 	m.Model, m.Files = filepath.ToSlash(res.Model), make([]string, len(res.Files))

@@ -20,7 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"polarsbench/datasets"
+	"polarsbench/datasets/core"
 	"polarsbench/harness/repo"
 )
 
@@ -300,7 +300,7 @@ func TestShippedTreeServesTheRunner(t *testing.T) {
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
-	tasks, err := datasets.LoadBench(repo.DevBench(), repo.DataDir())
+	tasks, err := core.LoadBench(repo.DevBench(), repo.DataDir())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -204,17 +204,18 @@ func asInt(v any) (int64, bool) {
 // inside the file) and describes it. It never calls llama.cpp, which aborts the
 // process on many malformed files.
 func Inspect(path string) (ModelInfo, error) {
-	info, _, err := inspect(path)
+	info, _, err := InspectShape(path)
 	return info, err
 }
 
-// shape holds what Load checks before llama.cpp sees the file.
-type shape struct {
-	headDimK, headDimV int64 // 0 when unknown
+// Shape holds what llamacpp.Load checks before llama.cpp sees the file.
+type Shape struct {
+	HeadDimK, HeadDimV int64 // 0 when unknown
 }
 
-func inspect(path string) (ModelInfo, shape, error) {
-	var sh shape
+// InspectShape is Inspect that also reads the attention head sizes.
+func InspectShape(path string) (ModelInfo, Shape, error) {
+	var sh Shape
 	info, meta, err := readGGUF(path)
 	if err != nil {
 		return info, sh, err
@@ -222,14 +223,14 @@ func inspect(path string) (ModelInfo, shape, error) {
 	a := info.Arch
 	if e, ok := asInt(meta[a+".embedding_length"]); ok {
 		if h, ok := asInt(meta[a+".attention.head_count"]); ok && h > 0 {
-			sh.headDimK, sh.headDimV = e/h, e/h
+			sh.HeadDimK, sh.HeadDimV = e/h, e/h
 		}
 	}
 	if k, ok := asInt(meta[a+".attention.key_length"]); ok {
-		sh.headDimK = k
+		sh.HeadDimK = k
 	}
 	if v, ok := asInt(meta[a+".attention.value_length"]); ok {
-		sh.headDimV = v
+		sh.HeadDimV = v
 	}
 	return info, sh, nil
 }

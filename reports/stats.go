@@ -57,6 +57,47 @@ func McNemarExact(b, c int) float64 {
 	return math.Min(1, p)
 }
 
+// Paired counts two runs' right/wrong outcomes on the same questions and
+// tests the difference with McNemarExact: the one comparison behind
+// `harness report --compare` and the fine-tuning promotion rule.
+type Paired struct {
+	N                    int // pairs counted
+	RightA, RightB       int
+	BothRight, BothWrong int
+	// OnlyA (McNemar's b) and OnlyB (c) are the discordant pairs: right only in A, only in B.
+	OnlyA, OnlyB int
+}
+
+// Add counts one question: a and b say whether run A and run B got it right.
+func (p *Paired) Add(a, b bool) {
+	p.N++
+	if a {
+		p.RightA++
+	}
+	if b {
+		p.RightB++
+	}
+	switch {
+	case a && b:
+		p.BothRight++
+	case !a && !b:
+		p.BothWrong++
+	case a:
+		p.OnlyA++
+	default:
+		p.OnlyB++
+	}
+}
+
+// P is the exact two-sided McNemar p of the discordant pairs.
+func (p Paired) P() float64 { return McNemarExact(p.OnlyA, p.OnlyB) }
+
+// Better reports whether B answers significantly more questions right than A at alpha.
+func (p Paired) Better(alpha float64) bool { return p.OnlyB > p.OnlyA && p.P() < alpha }
+
+// Worse reports whether B answers significantly fewer questions right than A at alpha.
+func (p Paired) Worse(alpha float64) bool { return p.OnlyA > p.OnlyB && p.P() < alpha }
+
 // Flip is a question whose outcome differs between two runs.
 type Flip struct {
 	ID       string `json:"id"`
@@ -111,7 +152,7 @@ func Compare(a, b Run) Comparison {
 	for _, s := range b.Samples {
 		inB[s.ID] = s
 	}
-	rightA, rightB, valuesA, valuesB := 0, 0, 0, 0
+	var strict, values Paired
 	c.ClassesA, c.ClassesB = map[string]int{}, map[string]int{}
 	for _, sa := range a.Samples {
 		sb, ok := inB[sa.ID]
@@ -120,52 +161,31 @@ func Compare(a, b Run) Comparison {
 			continue
 		}
 		delete(inB, sa.ID)
-		c.Paired++
 		ca, cb := classOnly(sa), classOnly(sb)
 		c.ClassesA[ca]++
 		c.ClassesB[cb]++
-		va, vb := sa.ValuesRight(), sb.ValuesRight()
-		switch {
-		case va && !vb:
-			c.ValuesRightOnlyInA++
-		case vb && !va:
-			c.ValuesRightOnlyInB++
-		}
-		if va {
-			valuesA++
-		}
-		if vb {
-			valuesB++
-		}
+		values.Add(sa.ValuesRight(), sb.ValuesRight())
+		strict.Add(sa.Correct, sb.Correct)
 		f := Flip{ID: sa.ID, Category: sa.Category, KindA: sa.Kind(), KindB: sb.Kind(), ClassA: ca, ClassB: cb}
 		switch {
-		case sa.Correct && sb.Correct:
-			c.BothRight++
-		case !sa.Correct && !sb.Correct:
-			c.BothWrong++
-		case sa.Correct:
-			c.RightOnlyInA++
+		case sa.Correct && !sb.Correct:
 			c.Broken = append(c.Broken, f)
-		default:
-			c.RightOnlyInB++
+		case sb.Correct && !sa.Correct:
 			c.Fixed = append(c.Fixed, f)
-		}
-		if sa.Correct {
-			rightA++
-		}
-		if sb.Correct {
-			rightB++
 		}
 	}
 	c.Unpaired += len(inB)
+	c.Paired, c.BothRight, c.BothWrong = strict.N, strict.BothRight, strict.BothWrong
+	c.RightOnlyInA, c.RightOnlyInB = strict.OnlyA, strict.OnlyB
+	c.ValuesRightOnlyInA, c.ValuesRightOnlyInB = values.OnlyA, values.OnlyB
 	if c.Paired > 0 {
-		c.AccuracyA = float64(rightA) / float64(c.Paired)
-		c.AccuracyB = float64(rightB) / float64(c.Paired)
-		c.ValuesAccuracyA = float64(valuesA) / float64(c.Paired)
-		c.ValuesAccuracyB = float64(valuesB) / float64(c.Paired)
+		c.AccuracyA = float64(strict.RightA) / float64(c.Paired)
+		c.AccuracyB = float64(strict.RightB) / float64(c.Paired)
+		c.ValuesAccuracyA = float64(values.RightA) / float64(c.Paired)
+		c.ValuesAccuracyB = float64(values.RightB) / float64(c.Paired)
 	}
-	c.P = McNemarExact(c.RightOnlyInA, c.RightOnlyInB)
-	c.ValuesP = McNemarExact(c.ValuesRightOnlyInA, c.ValuesRightOnlyInB)
+	c.P = strict.P()
+	c.ValuesP = values.P()
 	return c
 }
 
@@ -179,10 +199,14 @@ func classOnly(s score.Sample) string {
 }
 
 // Better reports whether B answers significantly more questions right than A.
-func (c Comparison) Better(alpha float64) bool { return c.RightOnlyInB > c.RightOnlyInA && c.P < alpha }
+func (c Comparison) Better(alpha float64) bool { return c.discordant().Better(alpha) }
 
 // Worse reports whether B answers significantly fewer questions right than A.
-func (c Comparison) Worse(alpha float64) bool { return c.RightOnlyInA > c.RightOnlyInB && c.P < alpha }
+func (c Comparison) Worse(alpha float64) bool { return c.discordant().Worse(alpha) }
+
+func (c Comparison) discordant() Paired {
+	return Paired{OnlyA: c.RightOnlyInA, OnlyB: c.RightOnlyInB}
+}
 
 // Verdict is one word for the comparison at alpha.
 func (c Comparison) Verdict(alpha float64) string {

@@ -23,8 +23,6 @@ type askOptions struct {
 	Verbose bool
 }
 
-func init() { register(newCmdAsk) }
-
 func newCmdAsk() *cobra.Command {
 	o := &askOptions{}
 	c := &cobra.Command{

@@ -13,9 +13,8 @@ import (
 	"polarsbench/harness/prompt"
 	"polarsbench/harness/repo"
 	"polarsbench/infer"
+	"polarsbench/infer/llamacpp"
 )
-
-func init() { register(newCmdBench) }
 
 func newCmdBench() *cobra.Command {
 	c := &cobra.Command{
@@ -47,7 +46,7 @@ type benchInferOptions struct {
 
 // BenchInfer is what `bench infer` measures: medians over --repeat runs;
 // tokens/s are aggregate over all sequences. Plain* are the same measurements
-// made by a plain llama.cpp loop (infer.Engine.PlainRun: same model, build and
+// made by a plain llama.cpp loop (llamacpp.Engine.PlainRun: same model, build and
 // threads, none of the engine's logic: greedy, one token per sequence per step).
 // Decode is the engine as configured (prompt-lookup drafting on unless --draft
 // -1), NoDraft the engine with drafting off; both answer realistic code
@@ -101,7 +100,7 @@ func newCmdBenchInfer() *cobra.Command {
 			if o.Model == "" {
 				o.Model = repo.DefaultModel()
 			}
-			infer.SetVerbose(o.Verbose)
+			llamacpp.SetVerbose(o.Verbose)
 			b, err := runBenchInfer(c.Context(), o)
 			if err != nil {
 				return err
@@ -302,7 +301,7 @@ func benchPrompt(variant int, set, question string, maxTokens int) infer.Request
 func runBenchInfer(ctx context.Context, o *benchInferOptions) (BenchInfer, error) {
 	b := BenchInfer{Model: o.Model, Ks: o.Ks, Threads: o.Threads, Repeat: o.Repeat, Decode: map[int]float64{}, NoDraftDecode: map[int]float64{},
 		PlainDecode: map[int]float64{}, AcceptedPerStep: map[int]float64{}, TokensPerStep: map[int]float64{}, DraftPerStep: map[int]float64{}}
-	eng, err := infer.Load(o.Model, infer.Options{Threads: o.Threads, GPULayers: o.GPULayers, ContextSize: o.CtxSize, Parallel: 8,
+	eng, err := llamacpp.Load(o.Model, infer.Options{Threads: o.Threads, GPULayers: o.GPULayers, ContextSize: o.CtxSize, Parallel: 8,
 		FlashAttention: o.FlashAttn, Draft: o.Draft, CacheEntries: o.CacheEntries})
 	if err != nil {
 		return b, err

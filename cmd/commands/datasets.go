@@ -5,23 +5,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"polarsbench/datasets"
+	"polarsbench/datasets/tables"
 	"polarsbench/harness/repo"
 )
-
-// datasetsSubcommands are the constructors of `harness datasets <verb>`.
-var datasetsSubcommands []func() *cobra.Command
-
-// addDatasetsSubcommand registers a `datasets` subcommand; call it from init()
-// in the subcommand's own file (as `datasets synth`, `datasets export` do).
-func addDatasetsSubcommand(newCmd func() *cobra.Command) {
-	datasetsSubcommands = append(datasetsSubcommands, newCmd)
-}
-
-func init() {
-	register(newCmdDatasets)
-	addDatasetsSubcommand(newCmdDatasetsTables)
-}
 
 func newCmdDatasets() *cobra.Command {
 	c := &cobra.Command{
@@ -32,9 +18,7 @@ func newCmdDatasets() *cobra.Command {
 			return usageError("datasets: name a subcommand (see harness datasets --help)")
 		},
 	}
-	for _, newSub := range datasetsSubcommands {
-		c.AddCommand(newSub())
-	}
+	c.AddCommand(newCmdDatasetsTables(), newCmdDatasetsSynth(), newCmdDatasetsExport())
 	return c
 }
 
@@ -54,7 +38,7 @@ func newCmdDatasetsTables() *cobra.Command {
 			if py == "" {
 				py = repo.Python()
 			}
-			if err := datasets.BuildTables(o.Src, o.Out, py); err != nil {
+			if err := tables.Build(o.Src, o.Out, py); err != nil {
 				return err
 			}
 			fmt.Fprintf(c.OutOrStdout(), "tables in %s are up to date\n", o.Out)

@@ -5,14 +5,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"polarsbench/datasets"
-	"polarsbench/harness/prompt"
+	"polarsbench/datasets/export"
 	"polarsbench/harness/repo"
-	"polarsbench/harness/schema"
-	"polarsbench/infer"
 )
-
-func init() { addDatasetsSubcommand(newCmdDatasetsExport) }
 
 // DatasetsExportOptions are the flags of `harness datasets export`.
 type DatasetsExportOptions struct {
@@ -46,28 +41,11 @@ func newCmdDatasetsExport() *cobra.Command {
 }
 
 func runDatasetsExport(c *cobra.Command, o *DatasetsExportOptions) error {
-	cache := schema.NewCache()
-	exs, err := datasets.Export(datasets.ExportOptions{
-		Runs: o.Runs, Synth: o.Synth, DevDir: o.Dev, Prefill: prompt.AssistantPrefill,
-		Build: func(q string, refs []datasets.TableRef) ([]datasets.ChatMessage, error) {
-			tables := make([]*schema.Table, len(refs))
-			for i, r := range refs {
-				t, err := cache.Describe(r)
-				if err != nil {
-					return nil, err
-				}
-				tables[i] = t
-			}
-			return fromInfer(prompt.Build(q, tables, prompt.PlanJoins(tables, schema.JoinKeys(tables)), nil)), nil
-		},
-		Render: func(msgs []datasets.ChatMessage, addAssistant bool) (string, error) {
-			return infer.RenderChat(o.Template, toInfer(msgs), addAssistant)
-		},
-	})
+	exs, err := export.Examples(export.Options{Runs: o.Runs, Synth: o.Synth, DevDir: o.Dev}.InferencePrompt(o.Template))
 	if err != nil {
 		return err
 	}
-	if err := datasets.WriteExamples(o.Out, exs); err != nil {
+	if err := export.WriteExamples(o.Out, exs); err != nil {
 		return err
 	}
 	model := 0
@@ -78,20 +56,4 @@ func runDatasetsExport(c *cobra.Command, o *DatasetsExportOptions) error {
 	}
 	fmt.Fprintf(c.OutOrStdout(), "wrote %d examples (%d model, %d gold targets) to %s\n", len(exs), model, len(exs)-model, o.Out)
 	return nil
-}
-
-func fromInfer(ms []infer.Message) []datasets.ChatMessage {
-	out := make([]datasets.ChatMessage, len(ms))
-	for i, m := range ms {
-		out[i] = datasets.ChatMessage{Role: m.Role, Content: m.Content}
-	}
-	return out
-}
-
-func toInfer(ms []datasets.ChatMessage) []infer.Message {
-	out := make([]infer.Message, len(ms))
-	for i, m := range ms {
-		out[i] = infer.Message{Role: m.Role, Content: m.Content}
-	}
-	return out
 }

@@ -10,11 +10,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"polarsbench/datasets"
+	"polarsbench/datasets/core"
 	"polarsbench/harness/repo"
 	"polarsbench/harness/worker"
 )
-
-func init() { addDatasetsSubcommand(newCmdDatasetsSynth) }
 
 // DatasetsSynthOptions are the flags of `harness datasets synth`.
 type DatasetsSynthOptions struct {
@@ -59,7 +58,10 @@ func newCmdDatasetsSynth() *cobra.Command {
 }
 
 func runDatasetsSynth(c *cobra.Command, o *DatasetsSynthOptions) error {
-	ctx := context.Background()
+	ctx := c.Context() // cancelled by Ctrl-C (Execute)
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	py := o.Python
 	if py == "" {
 		py = repo.Python()
@@ -86,7 +88,7 @@ func runDatasetsSynth(c *cobra.Command, o *DatasetsSynthOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := datasets.WriteTasks(o.Out, tasks); err != nil {
+	if err := core.WriteTasks(o.Out, tasks); err != nil {
 		return err
 	}
 	b, _ := json.Marshal(st)
@@ -97,7 +99,7 @@ func runDatasetsSynth(c *cobra.Command, o *DatasetsSynthOptions) error {
 // poolExec adapts the worker pool to datasets.Executor.
 type poolExec struct{ p *worker.Pool }
 
-func (e poolExec) Exec(ctx context.Context, tables []datasets.TableRef, code string) (datasets.ExecResult, error) {
+func (e poolExec) Exec(ctx context.Context, tables []core.TableRef, code string) (datasets.ExecResult, error) {
 	out, err := e.p.Exec(ctx, worker.Job{Tables: tables, Code: code})
 	if err != nil {
 		return datasets.ExecResult{}, err

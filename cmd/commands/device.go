@@ -105,7 +105,7 @@ func (f *solverFlags) chooseDevice(info *log.Logger, k, layers int) (int, error)
 		os.Setenv("OLLAMA_LIBRARY_PATH", "")
 		return 0, nil
 	}
-	llama.BackendInit() // loads the GPU backends once; infer.Load repeats only the idempotent llama_backend_init
+	llama.BackendInit() // loads the GPU backends once; llamacpp.Load repeats only the idempotent llama_backend_init
 	gpus := llama.EnumerateGPUs()
 	if len(gpus) == 0 {
 		msg := "ggml enumerated no GPU device from " + strings.Join(probe.Libraries, ", ")

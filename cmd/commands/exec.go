@@ -4,12 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"polarsbench/datasets/core"
 	"polarsbench/harness/judge"
 	"polarsbench/harness/repo"
 	"polarsbench/harness/worker"
@@ -23,8 +23,6 @@ type ExecOptions struct {
 	Python  string
 	Timeout time.Duration
 }
-
-func init() { register(newCmdExec) }
 
 func newCmdExec() *cobra.Command {
 	o := &ExecOptions{}
@@ -64,8 +62,6 @@ type execResult struct {
 	ElapsedMS   float64           `json:"elapsed_ms"`
 }
 
-var pyIdent = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-
 func runExec(c *cobra.Command, o *ExecOptions) error {
 	if o.Code == "" {
 		return usageError("exec: --code is required")
@@ -83,7 +79,7 @@ func runExec(c *cobra.Command, o *ExecOptions) error {
 		return err
 	}
 	for _, t := range tables {
-		if !pyIdent.MatchString(t.Name) {
+		if !core.IsIdentifier(t.Name) {
 			return usageError("exec: table name %q is not a Python identifier", t.Name)
 		}
 		if _, err := os.Stat(t.Path); err != nil {

@@ -4,16 +4,15 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
-	"polarsbench/datasets"
+	"polarsbench/datasets/core"
 	"polarsbench/finetune"
 	"polarsbench/harness/repo"
 	"polarsbench/infer"
+	"polarsbench/infer/llamacpp"
 )
 
 type finetuneRunOptions struct {
@@ -25,8 +24,6 @@ type finetuneRunOptions struct {
 	Python          string
 	Launcher        string
 }
-
-func init() { register(newCmdFinetune) }
 
 func newCmdFinetune() *cobra.Command {
 	c := &cobra.Command{
@@ -96,10 +93,8 @@ func runFinetune(ctx context.Context, o *finetuneRunOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	opts := finetune.Options{Base: o.Base, Data: o.Data, Out: o.Out, Hyper: o.Hyper, Quant: o.Quant,
-		Quantize: infer.Quantize, Python: o.Python, Launcher: strings.Fields(o.Launcher),
+		Quantize: llamacpp.Quantize, Python: o.Python, Launcher: strings.Fields(o.Launcher),
 		Progress: finetune.NewProgress(os.Stderr)}
 	if !o.NoCheck {
 		q := o.CheckQuestion
@@ -124,7 +119,7 @@ func runFinetune(ctx context.Context, o *finetuneRunOptions) error {
 
 // firstDevQuestion renders the first dev task as a question naming its tables.
 func firstDevQuestion() (string, error) {
-	tasks, err := datasets.LoadBench(repo.DevBench(), repo.DataDir())
+	tasks, err := core.LoadBench(repo.DevBench(), repo.DataDir())
 	if err != nil {
 		return "", err
 	}
@@ -140,7 +135,7 @@ func firstDevQuestion() (string, error) {
 // checkWithEngine loads the model with the project's engine and answers greedily:
 // a GGUF that llama.cpp cannot load or that produces nothing fails the run.
 func checkWithEngine(ctx context.Context, model, question string) (string, error) {
-	e, err := infer.Load(model, infer.Options{Parallel: 1, ContextSize: 1024})
+	e, err := llamacpp.Load(model, infer.Options{Parallel: 1, ContextSize: 1024})
 	if err != nil {
 		return "", err
 	}

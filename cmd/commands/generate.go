@@ -9,6 +9,7 @@ import (
 
 	"polarsbench/harness/repo"
 	"polarsbench/infer"
+	"polarsbench/infer/llamacpp"
 )
 
 type generateOptions struct {
@@ -28,8 +29,6 @@ type generateOptions struct {
 	JSON      bool
 	Verbose   bool
 }
-
-func init() { register(newCmdGenerate) }
 
 func newCmdGenerate() *cobra.Command {
 	o := &generateOptions{}
@@ -97,8 +96,8 @@ func (o *generateOptions) request() infer.Request {
 }
 
 func runGenerate(c *cobra.Command, o *generateOptions) error {
-	infer.SetVerbose(o.Verbose)
-	eng, err := infer.Load(o.Model, infer.Options{Threads: o.Threads, GPULayers: o.GPULayers, ContextSize: o.CtxSize, Parallel: o.K})
+	llamacpp.SetVerbose(o.Verbose)
+	eng, err := llamacpp.Load(o.Model, infer.Options{Threads: o.Threads, GPULayers: o.GPULayers, ContextSize: o.CtxSize, Parallel: o.K})
 	if err != nil {
 		return err
 	}

@@ -4,16 +4,14 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"polarsbench/finetune"
 	"polarsbench/harness/repo"
-	"polarsbench/infer"
+	"polarsbench/infer/llamacpp"
 )
 
 type improveOptions struct {
@@ -23,8 +21,6 @@ type improveOptions struct {
 	Hyper                      finetune.Hyper
 	Python                     string
 }
-
-func init() { register(newCmdImprove) }
 
 func newCmdImprove() *cobra.Command {
 	o := &improveOptions{Hyper: finetune.DefaultHyper()}
@@ -81,8 +77,6 @@ func runImprove(ctx context.Context, o *improveOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	logPath := filepath.Join(o.Out, "subprocesses.log")
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return err
@@ -94,7 +88,7 @@ func runImprove(ctx context.Context, o *improveOptions) error {
 	defer logf.Close()
 	r, err := finetune.Improve(ctx, finetune.ImproveOptions{Harness: exe, Incumbent: o.Incumbent, Pool: o.Pool, Dev: o.Dev,
 		Data: o.Data, RoundDir: o.Out, ModelsDir: o.Models, History: o.History, ScoreArgs: o.ScoreArgs,
-		Hyper: o.Hyper, Quant: "q4_k_m", Quantize: infer.Quantize, Python: o.Python,
+		Hyper: o.Hyper, Quant: "q4_k_m", Quantize: llamacpp.Quantize, Python: o.Python,
 		Progress: finetune.NewProgress(os.Stderr), Log: logf})
 	if err != nil {
 		return fmt.Errorf("%w (subprocess output in %s)", err, logPath)

@@ -11,6 +11,7 @@ import (
 
 	"polarsbench/infer"
 	"polarsbench/infer/ggufwrite"
+	"polarsbench/infer/llamacpp"
 )
 
 // runInferCmd executes the command tree with args and returns stdout and the error.
@@ -74,7 +75,7 @@ func TestInferCommandsUsage(t *testing.T) {
 }
 
 func TestGenerateJSON(t *testing.T) {
-	infer.SetVerbose(false)
+	llamacpp.SetVerbose(false)
 	out, err := runInferCmd(t, "generate", "--model", inferTinyGGUF(t), "--prompt", "hi", "--k", "2", "--max-tokens", "5", "--threads", "2", "--ctx", "256", "--json")
 	if err != nil {
 		t.Fatal(err)

@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"polarsbench/datasets"
+	"polarsbench/datasets/core"
 	"polarsbench/harness/judge"
 	"polarsbench/harness/repo"
 	"polarsbench/harness/worker"
@@ -20,8 +20,6 @@ type JudgeOptions struct {
 	Workers             int
 	Timeout             time.Duration
 }
-
-func init() { register(newCmdJudge) }
 
 func newCmdJudge() *cobra.Command {
 	o := &JudgeOptions{}
@@ -42,7 +40,7 @@ func newCmdJudge() *cobra.Command {
 }
 
 func runJudge(c *cobra.Command, o *JudgeOptions) error {
-	tasks, err := datasets.LoadBench(o.Bench, o.Data)
+	tasks, err := core.LoadBench(o.Bench, o.Data)
 	if err != nil {
 		return usageError("judge: %v", err)
 	}

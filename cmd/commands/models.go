@@ -20,8 +20,6 @@ type modelsOptions struct {
 	JSON bool
 }
 
-func init() { register(newCmdModels) }
-
 func newCmdModels() *cobra.Command {
 	o := &modelsOptions{}
 	c := &cobra.Command{

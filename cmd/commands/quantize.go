@@ -6,9 +6,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"polarsbench/infer"
+	"polarsbench/infer/llamacpp"
 )
-
-func init() { register(newCmdQuantize) }
 
 func newCmdQuantize() *cobra.Command {
 	var typ string
@@ -27,8 +26,8 @@ func newCmdQuantize() *cobra.Command {
 			if typ != "q4_k_m" && typ != "q8_0" {
 				return usageError("--type %q: want q4_k_m or q8_0", typ)
 			}
-			infer.SetVerbose(verbose)
-			if err := infer.Quantize(args[0], args[1], typ); err != nil {
+			llamacpp.SetVerbose(verbose)
+			if err := llamacpp.Quantize(args[0], args[1], typ); err != nil {
 				return err
 			}
 			info, err := infer.Inspect(args[1])

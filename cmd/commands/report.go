@@ -16,8 +16,6 @@ type ReportOptions struct {
 	Alpha   float64
 }
 
-func init() { register(newCmdReport) }
-
 func newCmdReport() *cobra.Command {
 	o := &ReportOptions{}
 	c := &cobra.Command{

@@ -1,5 +1,6 @@
-// Package commands holds the cobra commands of bin/harness, one file per verb.
-// Each file registers its constructor in init(), so adding a verb touches no other file.
+// Package commands holds the cobra commands of bin/harness, one file per verb:
+// flag parsing and printing; the work is done by the domain packages. NewRoot
+// lists every verb explicitly (no init() registration).
 package commands
 
 import (
@@ -12,11 +13,6 @@ import (
 
 	"github.com/spf13/cobra"
 )
-
-var constructors []func() *cobra.Command
-
-// register adds a top-level verb; call it from init() in the verb's file.
-func register(newCmd func() *cobra.Command) { constructors = append(constructors, newCmd) }
 
 // ExitError carries an exit status other than 1 (2 means bad usage).
 type ExitError struct {
@@ -41,16 +37,19 @@ func NewRoot() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &ExitError{Code: 2, Err: err} })
-	for _, newCmd := range constructors {
-		root.AddCommand(newCmd())
-	}
+	root.AddCommand(
+		newCmdVersion(), newCmdModels(), newCmdGenerate(), newCmdBench(), newCmdQuantize(),
+		newCmdDatasets(), newCmdExec(), newCmdJudge(), newCmdAsk(), newCmdRun(), newCmdServe(),
+		newCmdScore(), newCmdReport(), newCmdFinetune(), newCmdImprove(), newCmdShip(),
+	)
 	return root
 }
 
 // Execute runs the command line and returns the process exit status.
 // Errors print as one line "harness: <reason>".
 func Execute() int {
-	// Ctrl-C cancels the command's context: long jobs stop cleanly and keep what they did.
+	// The one signal handler: Ctrl-C or SIGTERM cancels the command's context, so
+	// long jobs stop cleanly and keep what they did (commands do not install their own).
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err := NewRoot().ExecuteContext(ctx)

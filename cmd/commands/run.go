@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"polarsbench/datasets"
+	"polarsbench/datasets/core"
 )
 
 type runOptions struct {
@@ -20,8 +20,6 @@ type runOptions struct {
 	Out   string
 	Limit int
 }
-
-func init() { register(newCmdRun) }
 
 func newCmdRun() *cobra.Command {
 	o := &runOptions{}
@@ -46,7 +44,7 @@ func runRun(ctx context.Context, o *runOptions, stderr io.Writer) error {
 	if o.Bench == "" || o.Out == "" {
 		return usageError("--bench and --out are required")
 	}
-	tasks, err := datasets.LoadBench(o.Bench, o.Data)
+	tasks, err := core.LoadBench(o.Bench, o.Data)
 	if err != nil {
 		return err
 	}

@@ -25,8 +25,6 @@ type ScoreOptions struct {
 	NoReport                             bool
 }
 
-func init() { register(newCmdScore) }
-
 func newCmdScore() *cobra.Command { return newCmdScoreWith(&ScoreOptions{}) }
 
 // newCmdScoreWith binds the flags to o, so tests can parse flags without running.

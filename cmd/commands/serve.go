@@ -8,9 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -24,8 +22,6 @@ type serveOptions struct {
 	Addr string
 	Log  string
 }
-
-func init() { register(newCmdServe) }
 
 func newCmdServe() *cobra.Command {
 	o := &serveOptions{}
@@ -68,9 +64,6 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpSrv.Serve(ln) }()
 	info.Printf("listening on http://%s (loading; log %s)", ln.Addr(), o.Log)
-
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
 
 	st, err := o.solverFlags.open(ctx, info)
 	if err != nil {

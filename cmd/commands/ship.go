@@ -22,8 +22,6 @@ type shipOptions struct {
 	AllowNative                             bool
 }
 
-func init() { register(newCmdShip) }
-
 func newCmdShip() *cobra.Command {
 	o := &shipOptions{}
 	c := &cobra.Command{

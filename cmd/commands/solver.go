@@ -12,13 +12,14 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"polarsbench/datasets"
+	"polarsbench/datasets/core"
 	"polarsbench/harness/answer"
 	"polarsbench/harness/prompt"
 	"polarsbench/harness/repo"
 	"polarsbench/harness/schema"
 	"polarsbench/harness/worker"
 	"polarsbench/infer"
+	"polarsbench/infer/llamacpp"
 )
 
 // solverFlags are the flags shared by serve, ask and run: which model, which
@@ -113,7 +114,7 @@ func parseGPULayers(v string) (int, error) {
 // solverStack is a loaded engine, a running pool and the solver over them.
 type solverStack struct {
 	Solver   *answer.Solver
-	Engine   *infer.Engine
+	Engine   *llamacpp.Engine
 	Pool     *worker.Pool
 	Info     infer.ModelInfo
 	Workers  int
@@ -132,7 +133,7 @@ func (s *solverStack) Close() {
 
 func (f *solverFlags) open(ctx context.Context, info *log.Logger) (*solverStack, error) {
 	start := time.Now()
-	infer.SetVerbose(f.EngineLog)
+	llamacpp.SetVerbose(f.EngineLog)
 	settings, err := f.settings()
 	if err != nil {
 		return nil, usageError("%v", err)
@@ -163,9 +164,9 @@ func (f *solverFlags) open(ctx context.Context, info *log.Logger) (*solverStack,
 		if len(files) == 0 {
 			files = []string{repo.DevBench()}
 		}
-		var tasks []datasets.Task
+		var tasks []core.Task
 		for _, p := range files {
-			ts, err := datasets.LoadBench(p, "")
+			ts, err := core.LoadBench(p, "")
 			if err != nil {
 				return nil, fmt.Errorf("example bank: %w", err)
 			}
@@ -177,7 +178,7 @@ func (f *solverFlags) open(ctx context.Context, info *log.Logger) (*solverStack,
 
 	st := &solverStack{Workers: workers, BankSize: bankSize}
 	info.Printf("loading model %s", model)
-	st.Engine, err = infer.Load(model, infer.Options{
+	st.Engine, err = llamacpp.Load(model, infer.Options{
 		Threads: f.Threads, GPULayers: gpu, ContextSize: f.CtxSize, Parallel: settings.K,
 		KVCacheType: strings.TrimPrefix(f.KVCache, "f16"), BatchSize: f.Batch, FlashAttention: f.FlashAttn,
 	})

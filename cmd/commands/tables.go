@@ -5,13 +5,13 @@ import (
 	"path/filepath"
 	"strings"
 
-	"polarsbench/datasets"
+	"polarsbench/datasets/core"
 )
 
 // parseTableFlags turns NAME=PATH flags into table references; the format
 // comes from the file extension (.parquet or .csv).
-func parseTableFlags(specs []string) ([]datasets.TableRef, error) {
-	refs := make([]datasets.TableRef, 0, len(specs))
+func parseTableFlags(specs []string) ([]core.TableRef, error) {
+	refs := make([]core.TableRef, 0, len(specs))
 	for _, s := range specs {
 		name, path, ok := strings.Cut(s, "=")
 		if !ok || name == "" || path == "" {
@@ -25,7 +25,7 @@ func parseTableFlags(specs []string) ([]datasets.TableRef, error) {
 		if err != nil {
 			return nil, fmt.Errorf("--table %s: %w", name, err)
 		}
-		refs = append(refs, datasets.TableRef{Name: name, Path: abs, Format: format})
+		refs = append(refs, core.TableRef{Name: name, Path: abs, Format: format})
 	}
 	return refs, nil
 }

@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"polarsbench/datasets"
+	"polarsbench/datasets/core"
 	"polarsbench/harness/prompt"
 	"polarsbench/harness/schema"
 	"polarsbench/harness/worker"
@@ -57,26 +57,26 @@ type Timings struct {
 
 // Record is the log line of one question: everything needed to re-analyse it.
 type Record struct {
-	RequestID     string              `json:"request_id"`
-	Time          string              `json:"time"`
-	Model         string              `json:"model,omitempty"`
-	Question      string              `json:"question"`
-	Tables        []datasets.TableRef `json:"tables"`
-	PromptHash    string              `json:"prompt_hash"`
-	PromptVersion string              `json:"prompt_version"`
-	PromptTokens  int                 `json:"prompt_tokens"`
-	CachedTokens  int                 `json:"cached_tokens"`
-	Examples      []string            `json:"examples"`
-	JoinPlan      prompt.JoinPlan     `json:"join_plan"`
-	Variants      []Variant           `json:"variants"`
-	Skipped       int                 `json:"skipped"` // candidates not generated: the vote was already decided
-	Candidates    []Candidate         `json:"candidates"`
-	Votes         []Vote              `json:"votes"`
-	Chosen        int                 `json:"chosen"` // index into Candidates; -1 when the answer is a fallback
-	Answer        string              `json:"answer"`
-	Error         string              `json:"error"` // what went wrong inside, when anything did
-	Settings      Settings            `json:"settings"`
-	TimingsMS     Timings             `json:"timings_ms"`
+	RequestID     string          `json:"request_id"`
+	Time          string          `json:"time"`
+	Model         string          `json:"model,omitempty"`
+	Question      string          `json:"question"`
+	Tables        []core.TableRef `json:"tables"`
+	PromptHash    string          `json:"prompt_hash"`
+	PromptVersion string          `json:"prompt_version"`
+	PromptTokens  int             `json:"prompt_tokens"`
+	CachedTokens  int             `json:"cached_tokens"`
+	Examples      []string        `json:"examples"`
+	JoinPlan      prompt.JoinPlan `json:"join_plan"`
+	Variants      []Variant       `json:"variants"`
+	Skipped       int             `json:"skipped"` // candidates not generated: the vote was already decided
+	Candidates    []Candidate     `json:"candidates"`
+	Votes         []Vote          `json:"votes"`
+	Chosen        int             `json:"chosen"` // index into Candidates; -1 when the answer is a fallback
+	Answer        string          `json:"answer"`
+	Error         string          `json:"error"` // what went wrong inside, when anything did
+	Settings      Settings        `json:"settings"`
+	TimingsMS     Timings         `json:"timings_ms"`
 }
 
 // Variant is one prompt the candidates came from: Members index Candidates.
@@ -94,7 +94,7 @@ const maxQuestionChars = 2000
 // Answer, whatever fails inside; failures are described in Record.Error.
 // Examples with an id in exclude never reach the prompt (leave-one-out when
 // the question comes from a bench whose answers are in the bank).
-func (s *Solver) Solve(ctx context.Context, question string, tables []datasets.TableRef, exclude ...string) Record {
+func (s *Solver) Solve(ctx context.Context, question string, tables []core.TableRef, exclude ...string) Record {
 	start := time.Now()
 	rec := Record{
 		RequestID: newID(), Time: start.UTC().Format(time.RFC3339Nano), Model: s.Model,
@@ -288,7 +288,7 @@ func candidatesFrom(res infer.Result, lead string, repair bool) []Candidate {
 
 // execute runs every distinct candidate code once, in parallel through the pool,
 // and copies each outcome to all candidates with the same code.
-func (s *Solver) execute(ctx context.Context, tables []datasets.TableRef, cands []Candidate) {
+func (s *Solver) execute(ctx context.Context, tables []core.TableRef, cands []Candidate) {
 	byCode := map[string][]int{}
 	for i, c := range cands {
 		if strings.TrimSpace(c.Code) == "" {
@@ -318,7 +318,7 @@ func (s *Solver) execute(ctx context.Context, tables []datasets.TableRef, cands 
 // repair asks once more, greedily, with the failed code, its error and what
 // the schemas say about it (prompt.RepairHint). The conversation starts with
 // the original prompt, so the engine's prefix cache reuses it.
-func (s *Solver) repair(ctx context.Context, msgs []infer.Message, tables []datasets.TableRef, described []*schema.Table, plan prompt.JoinPlan, failed Candidate) []Candidate {
+func (s *Solver) repair(ctx context.Context, msgs []infer.Message, tables []core.TableRef, described []*schema.Table, plan prompt.JoinPlan, failed Candidate) []Candidate {
 	reason := failed.Error
 	if len(reason) > 600 {
 		reason = reason[:600] + "..."
@@ -397,7 +397,7 @@ func sandboxOnly(kind string) bool {
 }
 
 // FallbackCode is valid code that assigns a DataFrame, for when nothing better exists.
-func FallbackCode(tables []datasets.TableRef) string {
+func FallbackCode(tables []core.TableRef) string {
 	for _, t := range tables {
 		if isIdentifier(t.Name) {
 			return "result = " + t.Name

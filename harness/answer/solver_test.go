@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"polarsbench/datasets"
+	"polarsbench/datasets/core"
 	"polarsbench/harness/judge"
 	"polarsbench/harness/prompt"
 	"polarsbench/harness/repo"
@@ -39,7 +39,7 @@ func (p failingPool) Exec(ctx context.Context, j worker.Job) (worker.Outcome, er
 }
 
 func TestAnswerWhenEveryCandidateFails(t *testing.T) {
-	tables := []datasets.TableRef{{Name: "orders", Path: "/nonexistent/orders.parquet", Format: "parquet"}}
+	tables := []core.TableRef{{Name: "orders", Path: "/nonexistent/orders.parquet", Format: "parquet"}}
 	code := "result = orders.head(1)"
 	for kind, want := range map[string]string{
 		"runtime":   "result = orders", // fails in the runner too: valid placeholder instead
@@ -76,15 +76,15 @@ func (g *recorder) Generate(ctx context.Context, r infer.Request) (infer.Result,
 	return res, err
 }
 
-func devTables(t *testing.T, names ...string) []datasets.TableRef {
+func devTables(t *testing.T, names ...string) []core.TableRef {
 	t.Helper()
-	var out []datasets.TableRef
+	var out []core.TableRef
 	for _, n := range names {
 		p := filepath.Join(repo.DataDir(), n+".parquet")
 		if _, err := os.Stat(p); err != nil {
 			t.Fatalf("built tables missing (%v): run make data", err)
 		}
-		out = append(out, datasets.TableRef{Name: n, Path: p, Format: "parquet"})
+		out = append(out, core.TableRef{Name: n, Path: p, Format: "parquet"})
 	}
 	return out
 }

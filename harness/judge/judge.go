@@ -16,7 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"polarsbench/datasets"
+	"polarsbench/datasets/core"
 )
 
 // ValuesPython is the Python source of the names-insensitive fingerprint
@@ -109,7 +109,7 @@ func pyString(s string) string {
 }
 
 // Script returns the runner's judging script for code over tables.
-func Script(tables []datasets.TableRef, code string) string {
+func Script(tables []core.TableRef, code string) string {
 	var b strings.Builder
 	b.WriteString("import hashlib, json\nimport polars as pl\n")
 	for _, t := range tables {
@@ -145,7 +145,7 @@ print(json.dumps({"values_fingerprint": {"values": _pb_values, "column_values": 
 `
 
 // ScriptWithValues is Script followed by the values trailer: what Run executes.
-func ScriptWithValues(tables []datasets.TableRef, code string) string {
+func ScriptWithValues(tables []core.TableRef, code string) string {
 	return Script(tables, code) + valuesTrailer
 }
 
@@ -171,7 +171,7 @@ type valuesLine struct {
 // the values trailer, which only adds Values and ColumnValues). Code that fails
 // gives Verdict{OK:false}; err is only for problems around it (no interpreter,
 // bad table names, ctx done). timeout <= 0 means none, as in the runner.
-func Run(ctx context.Context, python string, tables []datasets.TableRef, code string, timeout time.Duration) (Verdict, error) {
+func Run(ctx context.Context, python string, tables []core.TableRef, code string, timeout time.Duration) (Verdict, error) {
 	for _, t := range tables {
 		if !identifier.MatchString(t.Name) {
 			return Verdict{}, fmt.Errorf("judge: table name %q is not a Python identifier", t.Name)
@@ -265,7 +265,7 @@ func lastLine(s string) string {
 // the matched columns, the same multiset of rows: the rows pair up, not only
 // the columns. A failure of either code gives false; err is for problems
 // around the run.
-func Contained(ctx context.Context, python string, tables []datasets.TableRef, big, small string, timeout time.Duration) (bool, error) {
+func Contained(ctx context.Context, python string, tables []core.TableRef, big, small string, timeout time.Duration) (bool, error) {
 	var b strings.Builder
 	b.WriteString("import hashlib, io, itertools, json\nimport polars as pl\n")
 	b.WriteString(ValuesPython)
@@ -316,7 +316,7 @@ print(json.dumps({"contained": values_contained(_pb_small, _pb_big)}))
 // per-process hash seed (group_by order before first(), head() on ties, pivot
 // column order): more than one fingerprint means the runner itself cannot
 // reproduce the answer, so no candidate can be judged reliably against it.
-func Distinct(ctx context.Context, python string, tables []datasets.TableRef, code string, timeout time.Duration, n int) ([]Fingerprint, error) {
+func Distinct(ctx context.Context, python string, tables []core.TableRef, code string, timeout time.Duration, n int) ([]Fingerprint, error) {
 	var seen []Fingerprint
 	for i := 0; i < n; i++ {
 		v, err := Run(ctx, python, tables, code, timeout)

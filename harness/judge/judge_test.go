@@ -8,12 +8,12 @@ import (
 	"testing"
 	"time"
 
-	"polarsbench/datasets"
+	"polarsbench/datasets/core"
 	"polarsbench/harness/repo"
 )
 
 func TestScriptShape(t *testing.T) {
-	s := Script([]datasets.TableRef{
+	s := Script([]core.TableRef{
 		{Name: "a", Path: "/d/a.parquet", Format: "parquet"},
 		{Name: "b", Path: "/d/it's.csv", Format: "csv"},
 	}, "result = a")
@@ -51,7 +51,7 @@ func TestRun(t *testing.T) {
 	if _, err := os.Stat(py); err != nil {
 		t.Skipf("no venv: %v", err)
 	}
-	tables := []datasets.TableRef{{Name: "sk_films", Path: filepath.Join(repo.DataDir(), "sk_films.parquet"), Format: "parquet"}}
+	tables := []core.TableRef{{Name: "sk_films", Path: filepath.Join(repo.DataDir(), "sk_films.parquet"), Format: "parquet"}}
 	ctx := context.Background()
 	// Row order does not matter; printing before the runner's line does not either.
 	v1, err := Run(ctx, py, tables, `result = sk_films.select("title", "rating")`, time.Minute)
@@ -70,7 +70,7 @@ func TestRun(t *testing.T) {
 	if _, err := Run(ctx, "/nonexistent/python", tables, "result = sk_films", time.Minute); err == nil {
 		t.Fatal("a missing interpreter must be an error")
 	}
-	if _, err := Run(ctx, py, []datasets.TableRef{{Name: "a b", Path: "x"}}, "", time.Minute); err == nil {
+	if _, err := Run(ctx, py, []core.TableRef{{Name: "a b", Path: "x"}}, "", time.Minute); err == nil {
 		t.Fatal("a bad table name must be an error")
 	}
 }
@@ -99,7 +99,7 @@ func TestRunValuesAndContained(t *testing.T) {
 	if _, err := os.Stat(py); err != nil {
 		t.Skipf("no venv: %v", err)
 	}
-	tables := []datasets.TableRef{{Name: "sk_films", Path: filepath.Join(repo.DataDir(), "sk_films.parquet"), Format: "parquet"}}
+	tables := []core.TableRef{{Name: "sk_films", Path: filepath.Join(repo.DataDir(), "sk_films.parquet"), Format: "parquet"}}
 	if _, err := os.Stat(tables[0].Path); err != nil {
 		t.Skipf("no built tables: %v", err)
 	}

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"unicode"
 
-	"polarsbench/datasets"
+	"polarsbench/datasets/core"
 )
 
 // Example is one solved question the prompt may show.
@@ -86,7 +86,7 @@ func NewBank(examples []Example) *Bank {
 
 // BankFromTasks makes a bank whose examples are the tasks' gold answers;
 // tasks without gold code are skipped.
-func BankFromTasks(tasks []datasets.Task) *Bank {
+func BankFromTasks(tasks []core.Task) *Bank {
 	var exs []Example
 	for _, t := range tasks {
 		if strings.TrimSpace(t.GoldCode) == "" {

@@ -4,12 +4,12 @@ import (
 	"strings"
 	"testing"
 
-	"polarsbench/datasets"
+	"polarsbench/datasets/core"
 	"polarsbench/harness/schema"
 )
 
 // describeTask describes a dev task's tables from the built data.
-func describeTask(t *testing.T, c *schema.Cache, task datasets.Task) []*schema.Table {
+func describeTask(t *testing.T, c *schema.Cache, task core.Task) []*schema.Table {
 	t.Helper()
 	var out []*schema.Table
 	for _, tr := range task.Tables {
@@ -22,7 +22,7 @@ func describeTask(t *testing.T, c *schema.Cache, task datasets.Task) []*schema.T
 	return out
 }
 
-func taskByID(t *testing.T, id string) datasets.Task {
+func taskByID(t *testing.T, id string) core.Task {
 	t.Helper()
 	for _, task := range devTasks(t) {
 		if task.ID == id {
@@ -30,7 +30,7 @@ func taskByID(t *testing.T, id string) datasets.Task {
 		}
 	}
 	t.Fatalf("no dev task %s", id)
-	return datasets.Task{}
+	return core.Task{}
 }
 
 // The chain starts at the fact table, follows every key once, and is what the

@@ -10,14 +10,14 @@ import (
 	"testing"
 	"time"
 
-	"polarsbench/datasets"
+	"polarsbench/datasets/core"
 	"polarsbench/harness/repo"
 	"polarsbench/harness/schema"
 )
 
-func devTasks(t *testing.T) []datasets.Task {
+func devTasks(t *testing.T) []core.Task {
 	t.Helper()
-	tasks, err := datasets.LoadBench(repo.DevBench(), repo.DataDir())
+	tasks, err := core.LoadBench(repo.DevBench(), repo.DataDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestSystemIsStatic(t *testing.T) {
 
 func filmsTable() *schema.Table {
 	return &schema.Table{
-		Ref:  datasets.TableRef{Name: "sk_films", Path: "/x/sk_films.parquet", Format: "parquet"},
+		Ref:  core.TableRef{Name: "sk_films", Path: "/x/sk_films.parquet", Format: "parquet"},
 		Rows: 5000,
 		Columns: []schema.Column{
 			{Name: "film_id", Type: "Int64", Examples: []string{"1", "2", "3"}},
@@ -106,7 +106,7 @@ func TestRetrieveRelevantAndLeaveOneOut(t *testing.T) {
 	if b.Len() != 75 {
 		t.Fatalf("bank has %d", b.Len())
 	}
-	byID := map[string]datasets.Task{}
+	byID := map[string]core.Task{}
 	for _, task := range tasks {
 		byID[task.ID] = task
 	}
@@ -221,7 +221,7 @@ func TestExtractCode(t *testing.T) {
 	}
 }
 
-func tableNames(task datasets.Task) []string {
+func tableNames(task core.Task) []string {
 	var out []string
 	for _, tr := range task.Tables {
 		out = append(out, tr.Name)

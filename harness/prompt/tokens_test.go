@@ -8,6 +8,7 @@ import (
 	"polarsbench/harness/repo"
 	"polarsbench/harness/schema"
 	"polarsbench/infer"
+	"polarsbench/infer/llamacpp"
 )
 
 // TestDevPromptTokens counts the real tokens of every dev prompt with the
@@ -17,7 +18,7 @@ func TestDevPromptTokens(t *testing.T) {
 	if os.Getenv("PROMPT_TOKENS") == "" {
 		t.Skip("set PROMPT_TOKENS=1 to count tokens with the default model")
 	}
-	eng, err := infer.Load(repo.DefaultModel(), infer.Options{ContextSize: 256, Parallel: 1, Threads: 1})
+	eng, err := llamacpp.Load(repo.DefaultModel(), infer.Options{ContextSize: 256, Parallel: 1, Threads: 1})
 	if err != nil {
 		t.Skipf("default model: %v", err)
 	}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"polarsbench/datasets"
+	"polarsbench/datasets/core"
 	"polarsbench/harness/repo"
 )
 
@@ -22,7 +22,7 @@ func describeDataset(t *testing.T, c *Cache, prefix string) []*Table {
 	var out []*Table
 	for _, f := range files {
 		name := strings.TrimSuffix(filepath.Base(f), ".parquet")
-		tb, err := c.Describe(datasets.TableRef{Name: name, Path: f, Format: "parquet"})
+		tb, err := c.Describe(core.TableRef{Name: name, Path: f, Format: "parquet"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -90,10 +90,10 @@ func TestJoinKeysAllTables(t *testing.T) {
 // A pair must hold on the data, not only in the names: a key column whose
 // values are not among the parent's is no join.
 func TestJoinKeysNeedOverlap(t *testing.T) {
-	parent := &Table{Ref: datasets.TableRef{Name: "p"}, Rows: 3, Columns: []Column{
+	parent := &Table{Ref: core.TableRef{Name: "p"}, Rows: 3, Columns: []Column{
 		{Name: "item_id", Type: "Int64", Unique: true, keys: set("1", "2", "3")},
 	}}
-	child := &Table{Ref: datasets.TableRef{Name: "c"}, Rows: 4, Columns: []Column{
+	child := &Table{Ref: core.TableRef{Name: "c"}, Rows: 4, Columns: []Column{
 		{Name: "item_id", Type: "Int64", keys: set("7", "8", "9")},
 	}}
 	if ks := JoinKeys([]*Table{child, parent}); len(ks) != 0 {

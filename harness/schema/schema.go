@@ -16,7 +16,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
-	"polarsbench/datasets"
+	"polarsbench/datasets/core"
 )
 
 // Limits on what a Table carries. The prompt is paid per token, so these stay small.
@@ -50,7 +50,7 @@ type Column struct {
 
 // Table is what the prompt shows of one table.
 type Table struct {
-	Ref     datasets.TableRef
+	Ref     core.TableRef
 	Rows    int64
 	Columns []Column
 	// Sample holds the first rows as text, keyed by column name; nulls are absent.
@@ -77,7 +77,7 @@ func NewCache() *Cache { return &Cache{tables: map[cacheKey]*Table{}} }
 // Describe returns the table's description, reading the file on first use.
 // The returned Table is shared: callers must not modify it. Ref.Name is the
 // caller's variable name, even when another name read the same file before.
-func (c *Cache) Describe(ref datasets.TableRef) (*Table, error) {
+func (c *Cache) Describe(ref core.TableRef) (*Table, error) {
 	st, err := os.Stat(ref.Path)
 	if err != nil {
 		return nil, fmt.Errorf("table %s: %w", ref.Name, err)

@@ -9,17 +9,17 @@ import (
 	"testing"
 	"time"
 
-	"polarsbench/datasets"
+	"polarsbench/datasets/core"
 	"polarsbench/harness/repo"
 )
 
-func dataTable(t *testing.T, name string) datasets.TableRef {
+func dataTable(t *testing.T, name string) core.TableRef {
 	t.Helper()
 	p := filepath.Join(repo.DataDir(), name+".parquet")
 	if _, err := os.Stat(p); err != nil {
 		t.Skipf("built tables missing (%v); run make data", err)
 	}
-	return datasets.TableRef{Name: name, Path: p, Format: "parquet"}
+	return core.TableRef{Name: name, Path: p, Format: "parquet"}
 }
 
 func col(t *testing.T, tb *Table, name string) Column {
@@ -93,7 +93,7 @@ print(json.dumps({p: [[k, str(v)] for k, v in pl.read_parquet_schema(p).items()]
 	}
 	c := NewCache()
 	for _, f := range files {
-		tb, err := c.Describe(datasets.TableRef{Name: "t", Path: f, Format: "parquet"})
+		tb, err := c.Describe(core.TableRef{Name: "t", Path: f, Format: "parquet"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -129,7 +129,7 @@ func TestCSVInference(t *testing.T) {
 		"1,2.5,true,2024-01-31,\"a, b\",,1\n"+
 		"2,3,FALSE,2024-02-01,c,,x\n"+
 		",1e3,,2024-02-02,c,,2\n")
-	tb, err := NewCache().Describe(datasets.TableRef{Name: "t", Path: p, Format: "csv"})
+	tb, err := NewCache().Describe(core.TableRef{Name: "t", Path: p, Format: "csv"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +157,7 @@ func TestCSVMatchesPolars(t *testing.T) {
 	if err != nil {
 		t.Skipf("python with polars unavailable: %v", err)
 	}
-	tb, err := NewCache().Describe(datasets.TableRef{Name: "t", Path: p, Format: "csv"})
+	tb, err := NewCache().Describe(core.TableRef{Name: "t", Path: p, Format: "csv"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +176,7 @@ func TestBadFiles(t *testing.T) {
 	os.WriteFile(corrupt, []byte("PAR1 this is not parquet at all PAR1"), 0o644)
 	ragged := writeFile(t, "r.csv", "a,b\n1,2\n3\n")
 	empty := writeFile(t, "e.csv", "")
-	cases := []datasets.TableRef{
+	cases := []core.TableRef{
 		{Name: "gone", Path: filepath.Join(dir, "missing.parquet"), Format: "parquet"},
 		{Name: "broken", Path: corrupt, Format: "parquet"},
 		{Name: "ragged", Path: ragged, Format: "csv"},
@@ -203,7 +203,7 @@ func TestBadFiles(t *testing.T) {
 func TestCacheHitAndInvalidation(t *testing.T) {
 	p := writeFile(t, "t.csv", "a\n1\n")
 	c := NewCache()
-	ref := datasets.TableRef{Name: "x", Path: p, Format: "csv"}
+	ref := core.TableRef{Name: "x", Path: p, Format: "csv"}
 	t1, err := c.Describe(ref)
 	if err != nil {
 		t.Fatal(err)
@@ -212,7 +212,7 @@ func TestCacheHitAndInvalidation(t *testing.T) {
 	if t1 != t2 {
 		t.Error("second Describe read the file again")
 	}
-	other, _ := c.Describe(datasets.TableRef{Name: "y", Path: p, Format: "csv"})
+	other, _ := c.Describe(core.TableRef{Name: "y", Path: p, Format: "csv"})
 	if other.Ref.Name != "y" || t1.Ref.Name != "x" || c.Len() != 1 {
 		t.Errorf("renamed ref: %q, original %q, cache %d", other.Ref.Name, t1.Ref.Name, c.Len())
 	}
@@ -234,7 +234,7 @@ func BenchmarkDescribeCold(b *testing.B) {
 	if _, err := os.Stat(p); err != nil {
 		b.Skip("built tables missing")
 	}
-	ref := datasets.TableRef{Name: "tpch_lineitem", Path: p, Format: "parquet"}
+	ref := core.TableRef{Name: "tpch_lineitem", Path: p, Format: "parquet"}
 	for i := 0; i < b.N; i++ {
 		if _, err := NewCache().Describe(ref); err != nil {
 			b.Fatal(err)
@@ -247,7 +247,7 @@ func BenchmarkDescribeWarm(b *testing.B) {
 	if _, err := os.Stat(p); err != nil {
 		b.Skip("built tables missing")
 	}
-	ref := datasets.TableRef{Name: "tpch_lineitem", Path: p, Format: "parquet"}
+	ref := core.TableRef{Name: "tpch_lineitem", Path: p, Format: "parquet"}
 	c := NewCache()
 	for i := 0; i < b.N; i++ {
 		if _, err := c.Describe(ref); err != nil {

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"polarsbench/datasets"
+	"polarsbench/datasets/core"
 	"polarsbench/harness/judge"
 	"polarsbench/harness/repo"
 )
@@ -24,7 +24,7 @@ func TestClassifyHandMade(t *testing.T) {
 	fp := func(hash string, values string, cols []string, colValues ...string) judge.Verdict {
 		return judge.Verdict{OK: true, Fingerprint: judge.Fingerprint{Hash: hash, Rows: 3, Cols: len(cols), Columns: cols, Values: values, ColumnValues: colValues}}
 	}
-	tables := []datasets.TableRef{{Name: "orders"}}
+	tables := []core.TableRef{{Name: "orders"}}
 	base := Sample{GoldVerdict: judge.Verdict{OK: true, Fingerprint: gold}, Tables: tables, Answer: "result = x"}
 	with := func(f func(*Sample)) Sample {
 		s := base
@@ -141,18 +141,18 @@ func TestRunClassifiesRealAnswers(t *testing.T) {
 		{`x = 1`, ClassError, "no_result"},
 		{`result = nw_products`, ClassPlaceholder, ""},
 	}
-	var tasks []datasets.Task
+	var tasks []core.Task
 	byQuestion := map[string]string{}
 	for i, a := range answers {
 		q := "q" + string(rune('a'+i))
 		byQuestion[q] = a.code
-		tasks = append(tasks, datasets.Task{ID: "C" + string(rune('a'+i)), Question: q, GoldCode: gold, Category: "agg",
-			Tables: []datasets.TableRef{{Name: "nw_products", Path: "data/nw_products.parquet", Format: "parquet"}}})
+		tasks = append(tasks, core.Task{ID: "C" + string(rune('a'+i)), Question: q, GoldCode: gold, Category: "agg",
+			Tables: []core.TableRef{{Name: "nw_products", Path: "data/nw_products.parquet", Format: "parquet"}}})
 	}
-	tasks = append(tasks, datasets.Task{ID: "Chttp", Question: "fail", GoldCode: gold, Category: "agg",
-		Tables: []datasets.TableRef{{Name: "nw_products", Path: "data/nw_products.parquet", Format: "parquet"}}})
+	tasks = append(tasks, core.Task{ID: "Chttp", Question: "fail", GoldCode: gold, Category: "agg",
+		Tables: []core.TableRef{{Name: "nw_products", Path: "data/nw_products.parquet", Format: "parquet"}}})
 	benchFile := filepath.Join(dir, "classes.jsonl")
-	if err := datasets.WriteTasks(benchFile, tasks); err != nil {
+	if err := core.WriteTasks(benchFile, tasks); err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

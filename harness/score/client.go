@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"polarsbench/datasets"
+	"polarsbench/datasets/core"
 )
 
 // RequestTimeout is the runner's limit on one /chat request: past it the
@@ -80,7 +80,7 @@ type chatRequest struct {
 
 // ChatBody builds the runner's /chat body: the question and, per table
 // variable, its absolute file path and format.
-func ChatBody(question string, tables []datasets.TableRef) ([]byte, error) {
+func ChatBody(question string, tables []core.TableRef) ([]byte, error) {
 	req := chatRequest{Message: question, Tables: map[string]chatTable{}}
 	for _, t := range tables {
 		abs, err := filepath.Abs(t.Path)
@@ -114,7 +114,7 @@ const ExcludeHeader = "X-Exclude-Examples"
 
 // Chat sends one question and times it. exclude names the bank examples to
 // leave out (the question's own task id when it comes from a bench).
-func (c *Client) Chat(ctx context.Context, question string, tables []datasets.TableRef, exclude ...string) (Answer, error) {
+func (c *Client) Chat(ctx context.Context, question string, tables []core.TableRef, exclude ...string) (Answer, error) {
 	body, err := ChatBody(question, tables)
 	if err != nil {
 		return Answer{}, err

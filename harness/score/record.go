@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"polarsbench/datasets"
+	"polarsbench/datasets/core"
 	"polarsbench/harness/judge"
 )
 
@@ -40,15 +40,15 @@ type ServerLine struct {
 
 // Sample is one scored question, one line of samples.jsonl.
 type Sample struct {
-	ID          string              `json:"id"`
-	Category    string              `json:"category,omitempty"`
-	Question    string              `json:"question"`
-	Tables      []datasets.TableRef `json:"tables"`
-	Answer      string              `json:"answer"`
-	Gold        string              `json:"gold"`
-	Verdict     judge.Verdict       `json:"verdict"`
-	GoldVerdict judge.Verdict       `json:"gold_verdict"`
-	Correct     bool                `json:"correct"`
+	ID          string          `json:"id"`
+	Category    string          `json:"category,omitempty"`
+	Question    string          `json:"question"`
+	Tables      []core.TableRef `json:"tables"`
+	Answer      string          `json:"answer"`
+	Gold        string          `json:"gold"`
+	Verdict     judge.Verdict   `json:"verdict"`
+	GoldVerdict judge.Verdict   `json:"gold_verdict"`
+	Correct     bool            `json:"correct"`
 	// ErrorKind is empty when correct, "mismatch" when both ran and differ,
 	// else the failure ("runtime: ...", "http: ...", "gold: ...").
 	ErrorKind string `json:"error_kind,omitempty"`

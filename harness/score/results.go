@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"polarsbench/datasets/core"
 	"polarsbench/harness/judge"
 )
 
@@ -221,18 +222,19 @@ func RunID(now time.Time, model string) string {
 	return now.UTC().Format("20060102T150405Z") + "-" + strings.Join(parts, "-")
 }
 
-// FileSHA256 hashes a file.
-func FileSHA256(path string) (string, error) {
+// FileSHA256 hashes a file and says how many bytes it read: the one file hash
+// of run records, promotions and shipped bundles.
+func FileSHA256(path string) (sum string, size int64, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	defer f.Close()
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
+	if size, err = io.Copy(h, f); err != nil {
+		return "", size, err
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return hex.EncodeToString(h.Sum(nil)), size, nil
 }
 
 // GitState reads HEAD and whether the work tree has changes, in dir.
@@ -425,20 +427,20 @@ func isPlaceholder(s Sample) bool {
 func ErrorKindOf(msg string) string {
 	switch {
 	case strings.HasPrefix(msg, "timeout"):
-		return "timeout"
+		return core.KindTimeout
 	case strings.HasPrefix(msg, "SyntaxError") || strings.HasPrefix(msg, "IndentationError") || strings.HasPrefix(msg, "TabError"):
-		return "syntax"
+		return core.KindSyntax
 	case strings.Contains(msg, "NameError: name 'result' is not defined"):
-		return "no_result"
+		return core.KindNoResult
 	case strings.Contains(msg, "result must be a polars DataFrame, got LazyFrame"):
-		return "lazyframe"
+		return core.KindLazyFrame
 	case strings.Contains(msg, "result must be a polars DataFrame"):
-		return "not_dataframe"
+		return core.KindNotDataFrame
 	case strings.HasPrefix(msg, "MemoryError") || strings.Contains(strings.ToLower(msg), "out of memory") ||
 		strings.Contains(strings.ToLower(msg), "memory allocation"):
-		return "memory"
+		return core.KindMemory
 	}
-	return "runtime"
+	return core.KindRuntime
 }
 
 // ValuesRight reports whether the answer is right up to column names and

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"polarsbench/datasets"
+	"polarsbench/datasets/core"
 	"polarsbench/harness/judge"
 	"polarsbench/harness/repo"
 )
@@ -19,11 +19,11 @@ import (
 // JudgeFunc runs code the runner's way (fresh interpreter, tables loaded as
 // the runner loads them). An error means the judging itself broke (no Python,
 // ctx done), not the code: the run stops rather than record false failures.
-type JudgeFunc func(ctx context.Context, tables []datasets.TableRef, code string) (judge.Verdict, error)
+type JudgeFunc func(ctx context.Context, tables []core.TableRef, code string) (judge.Verdict, error)
 
 // FreshJudge judges with judge.Run in a new interpreter per call, as the runner does.
 func FreshJudge(python string, timeout time.Duration) JudgeFunc {
-	return func(ctx context.Context, tables []datasets.TableRef, code string) (judge.Verdict, error) {
+	return func(ctx context.Context, tables []core.TableRef, code string) (judge.Verdict, error) {
 		return judge.Run(ctx, python, tables, code, timeout)
 	}
 }
@@ -31,11 +31,11 @@ func FreshJudge(python string, timeout time.Duration) JudgeFunc {
 // ContainedFunc reports whether the result of big, kept to some of its
 // columns, equals the result of small up to column names and order (the
 // confirmation of ClassColumns); an error means the judging itself broke.
-type ContainedFunc func(ctx context.Context, tables []datasets.TableRef, big, small string) (bool, error)
+type ContainedFunc func(ctx context.Context, tables []core.TableRef, big, small string) (bool, error)
 
 // FreshContained runs judge.Contained in a new interpreter per call.
 func FreshContained(python string, timeout time.Duration) ContainedFunc {
-	return func(ctx context.Context, tables []datasets.TableRef, big, small string) (bool, error) {
+	return func(ctx context.Context, tables []core.TableRef, big, small string) (bool, error) {
 		return judge.Contained(ctx, python, tables, big, small, timeout)
 	}
 }
@@ -58,8 +58,8 @@ type Options struct {
 }
 
 // Select loads the bench and applies --ids then --limit, keeping bench order.
-func Select(cfg Config) ([]datasets.Task, error) {
-	tasks, err := datasets.LoadBench(cfg.Bench, cfg.Data)
+func Select(cfg Config) ([]core.Task, error) {
+	tasks, err := core.LoadBench(cfg.Bench, cfg.Data)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +68,7 @@ func Select(cfg Config) ([]datasets.Task, error) {
 		for _, id := range cfg.IDs {
 			byID[id] = true
 		}
-		var kept []datasets.Task
+		var kept []core.Task
 		for _, t := range tasks {
 			if byID[t.ID] {
 				kept = append(kept, t)
@@ -90,12 +90,12 @@ func Select(cfg Config) ([]datasets.Task, error) {
 }
 
 // Pending returns the tasks not yet in samples, in order.
-func Pending(tasks []datasets.Task, samples []Sample) []datasets.Task {
+func Pending(tasks []core.Task, samples []Sample) []core.Task {
 	done := map[string]bool{}
 	for _, s := range samples {
 		done[s.ID] = true
 	}
-	var out []datasets.Task
+	var out []core.Task
 	for _, t := range tasks {
 		if !done[t.ID] {
 			out = append(out, t)
@@ -141,7 +141,7 @@ func Run(ctx context.Context, opts Options) (Results, error) {
 	}
 	res.Git = GitState(src)
 	if cfg.Model != "" {
-		sum, err := FileSHA256(cfg.Model)
+		sum, _, err := FileSHA256(cfg.Model)
 		if err != nil {
 			return res, fmt.Errorf("model: %w", err)
 		}
@@ -286,7 +286,7 @@ func connect(ctx context.Context, opts Options, gpu *GPUReader, res *Results) (*
 }
 
 // scoreOne asks one question while sampling memory, then judges answer and gold.
-func scoreOne(ctx context.Context, c *conn, judgeCode JudgeFunc, t datasets.Task) (Sample, error) {
+func scoreOne(ctx context.Context, c *conn, judgeCode JudgeFunc, t core.Task) (Sample, error) {
 	s := Sample{ID: t.ID, Category: t.Category, Question: t.Question, Tables: t.Tables, Gold: t.GoldCode}
 	stopSampling := c.sampler.Start()
 	a, chatErr := c.client.Chat(ctx, t.Question, t.Tables, t.ID)
@@ -329,7 +329,7 @@ func scoreOne(ctx context.Context, c *conn, judgeCode JudgeFunc, t datasets.Task
 
 // classify sets the sample's failure class, confirming the columns class
 // row by row when contained is given.
-func classify(ctx context.Context, contained ContainedFunc, t datasets.Task, s *Sample) error {
+func classify(ctx context.Context, contained ContainedFunc, t core.Task, s *Sample) error {
 	s.Class, s.ClassDetail = Classify(*s)
 	if s.Class != ClassColumns || contained == nil {
 		return nil

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"polarsbench/datasets"
+	"polarsbench/datasets/core"
 	"polarsbench/harness/judge"
 	"polarsbench/harness/repo"
 )
@@ -45,17 +45,17 @@ func writeBench(t *testing.T, dir string) string {
 	if _, err := os.Stat(filepath.Join(data, "nw_products.parquet")); err != nil {
 		t.Skip("data/nw_products.parquet not built")
 	}
-	var tasks []datasets.Task
+	var tasks []core.Task
 	i := 0
 	for _, q := range []string{"right, other row order", "wrong column name", "wrong rounding", "lazy frame", "extra column", "missing column"} {
 		i++
-		tasks = append(tasks, datasets.Task{
+		tasks = append(tasks, core.Task{
 			ID: "T" + string(rune('0'+i)), Question: q, GoldCode: goldAvg, Category: "agg",
-			Tables: []datasets.TableRef{{Name: "nw_products", Path: "data/nw_products.parquet", Format: "parquet"}},
+			Tables: []core.TableRef{{Name: "nw_products", Path: "data/nw_products.parquet", Format: "parquet"}},
 		})
 	}
 	p := filepath.Join(dir, "bench.jsonl")
-	if err := datasets.WriteTasks(p, tasks); err != nil {
+	if err := core.WriteTasks(p, tasks); err != nil {
 		t.Fatal(err)
 	}
 	return p
@@ -168,7 +168,7 @@ func TestHTTPFailureIsRecordedAndNoted(t *testing.T) {
 	res, err := Run(context.Background(), Options{
 		Config: Config{Bench: bench, Data: repo.DataDir(), Endpoint: ts.URL, IDs: []string{"T3"}},
 		RunDir: filepath.Join(dir, "run"), ReadyTimeout: 5 * time.Second,
-		Judge: func(ctx context.Context, tables []datasets.TableRef, code string) (judge.Verdict, error) {
+		Judge: func(ctx context.Context, tables []core.TableRef, code string) (judge.Verdict, error) {
 			judged++
 			return judge.Verdict{OK: true, Fingerprint: judge.Fingerprint{Hash: "h", Rows: 1, Cols: 1, Columns: []string{"a"}}}, nil
 		},
@@ -191,7 +191,7 @@ func TestResumeSchedulesOnlyTheRest(t *testing.T) {
 	dir := t.TempDir()
 	bench := writeBench(t, dir)
 	run := filepath.Join(dir, "run")
-	fakeJudge := func(ctx context.Context, tables []datasets.TableRef, code string) (judge.Verdict, error) {
+	fakeJudge := func(ctx context.Context, tables []core.TableRef, code string) (judge.Verdict, error) {
 		return judge.Verdict{OK: true, Fingerprint: judge.Fingerprint{Hash: code, Rows: 1, Cols: 1, Columns: []string{"a"}}}, nil
 	}
 	// A first run killed after two questions: two whole lines, then a torn third.
@@ -254,7 +254,7 @@ func TestInterruptKeepsScoredQuestions(t *testing.T) {
 	defer ts.Close()
 	run := filepath.Join(dir, "run")
 	res, err := Run(ctx, Options{Config: Config{Bench: bench, Data: repo.DataDir(), Endpoint: ts.URL}, RunDir: run, ReadyTimeout: 5 * time.Second,
-		Judge: func(ctx context.Context, tables []datasets.TableRef, code string) (judge.Verdict, error) {
+		Judge: func(ctx context.Context, tables []core.TableRef, code string) (judge.Verdict, error) {
 			return judge.Verdict{Error: "x"}, nil
 		}})
 	if err == nil || !res.Interrupted || res.Questions != 2 {

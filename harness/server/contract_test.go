@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"polarsbench/datasets"
+	"polarsbench/datasets/core"
 	"polarsbench/harness/judge"
 	"polarsbench/harness/repo"
 )
@@ -86,11 +86,11 @@ func TestRunnerContract(t *testing.T) {
 	}
 	t.Logf("ready (saw 503 while loading: %v)", sawLoading)
 
-	tasks, err := datasets.LoadBench(repo.DevBench(), repo.DataDir())
+	tasks, err := core.LoadBench(repo.DevBench(), repo.DataDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, task := range []datasets.Task{tasks[0], tasks[20], tasks[40]} {
+	for _, task := range []core.Task{tasks[0], tasks[20], tasks[40]} {
 		tables := map[string]any{}
 		for _, ref := range task.Tables {
 			tables[ref.Name] = map[string]string{"file_name": ref.Path, "format": ref.Format}

@@ -13,7 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"polarsbench/datasets"
+	"polarsbench/datasets/core"
 	"polarsbench/harness/answer"
 	"polarsbench/harness/score"
 )
@@ -93,13 +93,13 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	if req.Message != nil {
 		question = *req.Message
 	}
-	tables := make([]datasets.TableRef, 0, len(req.Tables))
+	tables := make([]core.TableRef, 0, len(req.Tables))
 	for name, t := range req.Tables {
 		format := t.Format
 		if format == "" {
 			format = "parquet"
 		}
-		tables = append(tables, datasets.TableRef{Name: name, Path: t.FileName, Format: format})
+		tables = append(tables, core.TableRef{Name: name, Path: t.FileName, Format: format})
 	}
 	sort.Slice(tables, func(a, b int) bool { return tables[a].Name < tables[b].Name })
 
@@ -126,7 +126,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 
 // solve runs the pipeline and turns a panic inside it into a logged failure
 // with placeholder code: the runner aborts the whole run on anything but 200.
-func (s *Server) solve(r *http.Request, sol *answer.Solver, question string, tables []datasets.TableRef, exclude []string) (rec answer.Record) {
+func (s *Server) solve(r *http.Request, sol *answer.Solver, question string, tables []core.TableRef, exclude []string) (rec answer.Record) {
 	defer func() {
 		if p := recover(); p != nil {
 			rec = answer.Record{

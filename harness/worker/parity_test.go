@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"polarsbench/datasets"
+	"polarsbench/datasets/core"
 	"polarsbench/harness/judge"
 	"polarsbench/harness/repo"
 )
@@ -19,7 +19,7 @@ func TestParityDev(t *testing.T) {
 		t.Skip("runs 75 fresh interpreters")
 	}
 	py := python(t)
-	tasks, err := datasets.LoadBench(repo.DevBench(), repo.DataDir())
+	tasks, err := core.LoadBench(repo.DevBench(), repo.DataDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func TestParityDev(t *testing.T) {
 	sem := make(chan struct{}, 2)
 	for _, task := range tasks {
 		wg.Add(1)
-		go func(task datasets.Task) {
+		go func(task core.Task) {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()

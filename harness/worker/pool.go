@@ -18,7 +18,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"polarsbench/datasets"
+	"polarsbench/datasets/core"
 	"polarsbench/harness/judge"
 )
 
@@ -38,30 +38,16 @@ type Options struct {
 
 // Job is one piece of code to run over some tables.
 type Job struct {
-	Tables     []datasets.TableRef
+	Tables     []core.TableRef
 	Code       string
 	Timeout    time.Duration // 0 = Options.Timeout
 	WantRecord bool          // return the whole result as Outcome.Record
 }
 
-// Error kinds of an Outcome.
-const (
-	KindSyntax       = "syntax"
-	KindRuntime      = "runtime"
-	KindNoResult     = "no_result"
-	KindNotDataFrame = "not_dataframe"
-	KindLazyFrame    = "lazyframe"
-	KindTimeout      = "timeout"
-	KindMemory       = "memory"
-	KindForbidden    = "forbidden"
-	KindCrashed      = "crashed"
-	KindOutput       = "output" // the reply could not be decoded
-)
-
 // Outcome is what running one Job gave.
 type Outcome struct {
 	OK          bool
-	ErrorKind   string
+	ErrorKind   string // one of the core.Kind constants
 	Error       string
 	Fingerprint judge.Fingerprint
 	Head        []map[string]any  // first HeadRows rows of the result
@@ -218,7 +204,7 @@ func (p *Pool) serve(pr *proc) {
 			var err error
 			if pr, err = p.start(); err != nil {
 				pr = nil
-				t.done <- Outcome{ErrorKind: KindCrashed, Error: "restarting the worker: " + err.Error()}
+				t.done <- Outcome{ErrorKind: core.KindCrashed, Error: "restarting the worker: " + err.Error()}
 				continue
 			}
 		}
@@ -244,7 +230,7 @@ func (p *Pool) run(pr *proc, t *task) (Outcome, bool) {
 	}
 	body, err := json.Marshal(req)
 	if err != nil {
-		return Outcome{ErrorKind: KindOutput, Error: err.Error()}, true
+		return Outcome{ErrorKind: core.KindOutput, Error: err.Error()}, true
 	}
 	type result struct {
 		r   reply
@@ -265,15 +251,15 @@ func (p *Pool) run(pr *proc, t *task) (Outcome, bool) {
 	case <-timer.C:
 		pr.kill()
 		<-ch
-		return Outcome{ErrorKind: KindTimeout, Error: fmt.Sprintf("timeout: the code ran longer than %s", timeout), Elapsed: time.Since(start)}, false
+		return Outcome{ErrorKind: core.KindTimeout, Error: fmt.Sprintf("timeout: the code ran longer than %s", timeout), Elapsed: time.Since(start)}, false
 	case <-t.ctx.Done():
 		pr.kill()
 		<-ch
-		return Outcome{ErrorKind: KindTimeout, Error: t.ctx.Err().Error(), Elapsed: time.Since(start)}, false
+		return Outcome{ErrorKind: core.KindTimeout, Error: t.ctx.Err().Error(), Elapsed: time.Since(start)}, false
 	case <-p.closing:
 		pr.kill()
 		<-ch
-		return Outcome{ErrorKind: KindCrashed, Error: ErrClosed.Error(), Elapsed: time.Since(start)}, false
+		return Outcome{ErrorKind: core.KindCrashed, Error: ErrClosed.Error(), Elapsed: time.Since(start)}, false
 	}
 	if res.err != nil {
 		pr.kill() // it may be half-dead; make sure, and collect its exit status
@@ -292,7 +278,7 @@ func (p *Pool) run(pr *proc, t *task) (Outcome, bool) {
 	if out.OK {
 		head, rec, err := decode(res.ipc, p.o.Allocator, p.o.HeadRows, t.job.WantRecord)
 		if err != nil {
-			out.OK, out.ErrorKind, out.Error = false, KindOutput, "decoding the result: "+err.Error()
+			out.OK, out.ErrorKind, out.Error = false, core.KindOutput, "decoding the result: "+err.Error()
 		} else {
 			out.Head, out.Record = head, rec
 		}
@@ -314,12 +300,12 @@ func (p *Pool) death(pr *proc) (string, string) {
 	}
 	for _, sign := range []string{"memory allocation of", "MemoryError", "out of memory"} {
 		if l := pr.stderr.lineWith(sign); l != "" {
-			return KindMemory, fmt.Sprintf("out of memory: the worker %s (limit %d MB): %s", how, p.o.MemoryLimitMB, l)
+			return core.KindMemory, fmt.Sprintf("out of memory: the worker %s (limit %d MB): %s", how, p.o.MemoryLimitMB, l)
 		}
 	}
 	msg := "the worker " + how + " while running the code"
 	if l := pr.stderr.lastLine(); l != "" {
 		msg += ": " + l
 	}
-	return KindCrashed, msg
+	return core.KindCrashed, msg
 }

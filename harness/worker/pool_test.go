@@ -13,7 +13,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"polarsbench/datasets"
+	"polarsbench/datasets/core"
 	"polarsbench/harness/judge"
 	"polarsbench/harness/repo"
 )
@@ -27,13 +27,13 @@ func python(t testing.TB) string {
 	return py
 }
 
-func films(t testing.TB) []datasets.TableRef {
+func films(t testing.TB) []core.TableRef {
 	t.Helper()
 	p := filepath.Join(repo.DataDir(), "sk_films.parquet")
 	if _, err := os.Stat(p); err != nil {
 		t.Skipf("no built tables: %v", err)
 	}
-	return []datasets.TableRef{{Name: "sk_films", Path: p, Format: "parquet"}}
+	return []core.TableRef{{Name: "sk_films", Path: p, Format: "parquet"}}
 }
 
 func newPool(t testing.TB, o Options) *Pool {
@@ -127,25 +127,25 @@ func TestHostile(t *testing.T) {
 		name, code, kind, msg string
 		timeout               time.Duration
 	}{
-		{"infinite loop", "while True:\n    pass", KindTimeout, "timeout", time.Second},
-		{"20 GB polars", "s = pl.Series('a', [1]).new_from_index(0, 2_500_000_000)\nresult = s.to_frame()", KindMemory, "memory", 0},
-		{"20 GB python", "x = bytearray(20 * 10**9)\nresult = sk_films", KindMemory, "MemoryError", 0},
-		{"os.system", "import os\nos.system('touch /tmp/pwned')", KindForbidden, "os", 0},
-		{"subprocess", "import subprocess\nsubprocess.run(['true'])", KindForbidden, "subprocess", 0},
-		{"socket", "import socket\ns = socket.socket()", KindForbidden, "socket", 0},
-		{"open for write", "f = open('/tmp/pwned', 'w')", KindForbidden, "open", 0},
-		{"polars write", "sk_films.write_parquet('/tmp/pwned.parquet')\nresult = sk_films", KindForbidden, "write_parquet", 0},
-		{"import numpy", "import numpy as np\nresult = sk_films", KindForbidden, "numpy", 0},
-		{"dunder escape", "result = ().__class__.__base__.__subclasses__()", KindForbidden, "__", 0},
-		{"syntax", "result = (", KindSyntax, "SyntaxError", 0},
-		{"no result", "x = sk_films.head(1)", KindNoResult, "result", 0},
-		{"lazyframe", "result = sk_films.lazy()", KindLazyFrame, "runner rejects", 0},
-		{"series", "result = sk_films['title']", KindNotDataFrame, "Series", 0},
-		{"scalar", "result = 3", KindNotDataFrame, "int", 0},
-		{"runtime", "result = sk_films.select(pl.col('nope'))", KindRuntime, "nope", 0},
-		{"sys.exit", "import sys\nsys.exit(1)", KindForbidden, "sys", 0},
-		{"raise SystemExit", "raise SystemExit(3)", KindRuntime, "SystemExit", 0},
-		{"kill self", "import os\nos.kill(os.getpid(), 9)", KindForbidden, "os", 0},
+		{"infinite loop", "while True:\n    pass", core.KindTimeout, "timeout", time.Second},
+		{"20 GB polars", "s = pl.Series('a', [1]).new_from_index(0, 2_500_000_000)\nresult = s.to_frame()", core.KindMemory, "memory", 0},
+		{"20 GB python", "x = bytearray(20 * 10**9)\nresult = sk_films", core.KindMemory, "MemoryError", 0},
+		{"os.system", "import os\nos.system('touch /tmp/pwned')", core.KindForbidden, "os", 0},
+		{"subprocess", "import subprocess\nsubprocess.run(['true'])", core.KindForbidden, "subprocess", 0},
+		{"socket", "import socket\ns = socket.socket()", core.KindForbidden, "socket", 0},
+		{"open for write", "f = open('/tmp/pwned', 'w')", core.KindForbidden, "open", 0},
+		{"polars write", "sk_films.write_parquet('/tmp/pwned.parquet')\nresult = sk_films", core.KindForbidden, "write_parquet", 0},
+		{"import numpy", "import numpy as np\nresult = sk_films", core.KindForbidden, "numpy", 0},
+		{"dunder escape", "result = ().__class__.__base__.__subclasses__()", core.KindForbidden, "__", 0},
+		{"syntax", "result = (", core.KindSyntax, "SyntaxError", 0},
+		{"no result", "x = sk_films.head(1)", core.KindNoResult, "result", 0},
+		{"lazyframe", "result = sk_films.lazy()", core.KindLazyFrame, "runner rejects", 0},
+		{"series", "result = sk_films['title']", core.KindNotDataFrame, "Series", 0},
+		{"scalar", "result = 3", core.KindNotDataFrame, "int", 0},
+		{"runtime", "result = sk_films.select(pl.col('nope'))", core.KindRuntime, "nope", 0},
+		{"sys.exit", "import sys\nsys.exit(1)", core.KindForbidden, "sys", 0},
+		{"raise SystemExit", "raise SystemExit(3)", core.KindRuntime, "SystemExit", 0},
+		{"kill self", "import os\nos.kill(os.getpid(), 9)", core.KindForbidden, "os", 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -197,7 +197,7 @@ func TestCrashReplaced(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := <-done
-	if out.ErrorKind != KindCrashed || !strings.Contains(out.Error, "signal") {
+	if out.ErrorKind != core.KindCrashed || !strings.Contains(out.Error, "signal") {
 		t.Fatalf("%+v", out)
 	}
 	after, err := p.Exec(ctx, Job{Tables: films(t), Code: goodCode})
@@ -224,7 +224,7 @@ func TestTimeoutIsolated(t *testing.T) {
 		t.Fatalf("good job blocked: %v %+v after %s", err, out, time.Since(start))
 	}
 	wg.Wait()
-	if slow.ErrorKind != KindTimeout {
+	if slow.ErrorKind != core.KindTimeout {
 		t.Fatalf("%+v", slow)
 	}
 }

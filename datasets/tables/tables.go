@@ -1,4 +1,6 @@
-package datasets
+// Package tables builds the bench tables (parquet) from their gzip JSON-lines
+// sources, the way the organisers built them.
+package tables
 
 import (
 	"bytes"
@@ -15,11 +17,11 @@ import (
 //go:embed build_tables.py
 var buildTablesPy string
 
-// BuildTables writes out/<name>.parquet for every src/<name>.jsonl.gz as the
+// Build writes out/<name>.parquet for every src/<name>.jsonl.gz as the
 // organisers did (pl.DataFrame(rows).write_parquet, rows in file order), using
 // python, which must have polars. A table whose parquet is newer than its source
 // and looks whole is skipped, so a second run does nothing.
-func BuildTables(src, out, python string) error {
+func Build(src, out, python string) error {
 	if _, err := os.Stat(src); err != nil {
 		return fmt.Errorf("tables: source folder: %w", err)
 	}

@@ -1,4 +1,4 @@
-package datasets
+package export
 
 import (
 	"encoding/json"
@@ -6,15 +6,18 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"polarsbench/datasets/core"
+	"polarsbench/infer"
 )
 
 // fakeBuild and fakeRender stand in for prompt.Build and infer.RenderChat:
 // this test is about choosing targets and refusing, not about prompts.
-func fakeBuild(q string, tables []TableRef) ([]ChatMessage, error) {
-	return []ChatMessage{{Role: "system", Content: "sys"}, {Role: "user", Content: q}}, nil
+func fakeBuild(q string, tables []core.TableRef) ([]infer.Message, error) {
+	return []infer.Message{{Role: "system", Content: "sys"}, {Role: "user", Content: q}}, nil
 }
 
-func fakeRender(msgs []ChatMessage, addAssistant bool) (string, error) {
+func fakeRender(msgs []infer.Message, addAssistant bool) (string, error) {
 	var b strings.Builder
 	for _, m := range msgs {
 		b.WriteString("<" + m.Role + ">" + m.Content + "</>")
@@ -45,7 +48,7 @@ func TestExportPrefersModelCandidates(t *testing.T) {
 		// correct answer
 		`{"id":"s3","question":"Average things.","tables":[],"answer":"result = model3","gold":"result = gold3","correct":true,"gold_verdict":{"ok":true,"fingerprint":`+fp+`}}`,
 	)
-	exs, err := Export(ExportOptions{Runs: []string{run}, Prefill: "```python\n", Build: fakeBuild, Render: fakeRender})
+	exs, err := Examples(Options{Runs: []string{run}, Prefill: "```python\n", Build: fakeBuild, Render: fakeRender})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,43 +69,43 @@ func TestExportPrefersModelCandidates(t *testing.T) {
 }
 
 func TestExportRefusesDevAndHeldout(t *testing.T) {
-	devDir := filepath.Join("polarsbench", "dev")
+	devDir := filepath.Join("..", "polarsbench", "dev")
 	// A run on a dev question, by id.
 	run := writeRun(t, `{"id":"FIL02","question":"Whatever.","tables":[],"answer":"","gold":"result = x","correct":false,"gold_verdict":{"ok":true,"fingerprint":`+fp+`}}`)
-	_, err := Export(ExportOptions{Runs: []string{run}, DevDir: devDir, Build: fakeBuild, Render: fakeRender})
+	_, err := Examples(Options{Runs: []string{run}, DevDir: devDir, Build: fakeBuild, Render: fakeRender})
 	if err == nil || !strings.Contains(err.Error(), "dev question") {
 		t.Errorf("dev id: got %v, want a refusal", err)
 	}
 	// A dev question's text under another id.
 	run = writeRun(t, `{"id":"x9","question":"find all R-rated films","tables":[],"gold":"result = x","gold_verdict":{"ok":true,"fingerprint":`+fp+`}}`)
-	_, err = Export(ExportOptions{Runs: []string{run}, DevDir: devDir, Build: fakeBuild, Render: fakeRender})
+	_, err = Examples(Options{Runs: []string{run}, DevDir: devDir, Build: fakeBuild, Render: fakeRender})
 	if err == nil || !strings.Contains(err.Error(), "dev question") {
 		t.Errorf("dev text: got %v, want a refusal", err)
 	}
 	// A run on a held-out synthetic task.
 	synth := filepath.Join(t.TempDir(), "synth.jsonl")
-	tasks := []Task{
-		{ID: "h1", Question: "Held out question.", Tables: []TableRef{{Name: "t", Path: "/t", Format: "parquet"}}, GoldCode: "result = t", Split: "heldout"},
-		{ID: "k1", Question: "Train question.", Tables: []TableRef{{Name: "t", Path: "/t", Format: "parquet"}}, GoldCode: "result = t.head(1)", Split: "train"},
+	tasks := []core.Task{
+		{ID: "h1", Question: "Held out question.", Tables: []core.TableRef{{Name: "t", Path: "/t", Format: "parquet"}}, GoldCode: "result = t", Split: "heldout"},
+		{ID: "k1", Question: "Train question.", Tables: []core.TableRef{{Name: "t", Path: "/t", Format: "parquet"}}, GoldCode: "result = t.head(1)", Split: "train"},
 	}
-	if err := WriteTasks(synth, tasks); err != nil {
+	if err := core.WriteTasks(synth, tasks); err != nil {
 		t.Fatal(err)
 	}
 	run = writeRun(t, `{"id":"h1","question":"Held out question.","tables":[],"gold":"result = t","gold_verdict":{"ok":true,"fingerprint":`+fp+`}}`)
-	_, err = Export(ExportOptions{Runs: []string{run}, Synth: synth, DevDir: devDir, Build: fakeBuild, Render: fakeRender})
+	_, err = Examples(Options{Runs: []string{run}, Synth: synth, DevDir: devDir, Build: fakeBuild, Render: fakeRender})
 	if err == nil || !strings.Contains(err.Error(), "held-out") {
 		t.Errorf("held-out: got %v, want a refusal", err)
 	}
 	// The synth file alone exports its train tasks only.
-	exs, err := Export(ExportOptions{Synth: synth, DevDir: devDir, Build: fakeBuild, Render: fakeRender})
+	exs, err := Examples(Options{Synth: synth, DevDir: devDir, Build: fakeBuild, Render: fakeRender})
 	if err != nil || len(exs) != 1 || exs[0].TaskID != "k1" || exs[0].Source != "gold" {
 		b, _ := json.Marshal(exs)
 		t.Errorf("synth only: %v %s", err, b)
 	}
 	// A dev question planted in the synth file's train split.
 	tasks[1].Question = "Find all R-rated films."
-	WriteTasks(synth, tasks)
-	if _, err := Export(ExportOptions{Synth: synth, DevDir: devDir, Build: fakeBuild, Render: fakeRender}); err == nil {
+	core.WriteTasks(synth, tasks)
+	if _, err := Examples(Options{Synth: synth, DevDir: devDir, Build: fakeBuild, Render: fakeRender}); err == nil {
 		t.Error("dev question in synth train split was exported")
 	}
 }

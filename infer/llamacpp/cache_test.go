@@ -1,4 +1,4 @@
-package infer
+package llamacpp
 
 import (
 	"context"
@@ -6,14 +6,16 @@ import (
 	"math/rand"
 	"strings"
 	"testing"
+
+	"polarsbench/infer"
 )
 
 // coldGreedy is the greedy answer of a fresh engine (no prefix cache).
-func coldGreedy(t *testing.T, r Request) Candidate {
+func coldGreedy(t *testing.T, r infer.Request) infer.Candidate {
 	t.Helper()
-	e := loadTiny(t, Options{ContextSize: 1024, Parallel: 1, CacheEntries: 1})
+	e := loadTiny(t, infer.Options{ContextSize: 1024, Parallel: 1, CacheEntries: 1})
 	defer e.Close()
-	return gen(t, e, Request{Messages: r.Messages, MaxTokens: r.MaxTokens, Stop: r.Stop}).Candidates[0]
+	return gen(t, e, infer.Request{Messages: r.Messages, MaxTokens: r.MaxTokens, Stop: r.Stop}).Candidates[0]
 }
 
 func tablesHead(name string) string {
@@ -25,15 +27,15 @@ func tablesHead(name string) string {
 }
 
 func TestPrefixCacheEntriesEvict(t *testing.T) {
-	e := loadTiny(t, Options{CacheEntries: 2})
+	e := loadTiny(t, infer.Options{CacheEntries: 2})
 	hA, hB, hC := tablesHead("alpha"), tablesHead("beta"), tablesHead("gamma")
 	sys, err := e.Tokenize("<|im_start|>system\nYou write Polars code.<|im_end|>\n<|im_start|>user\n")
 	if err != nil {
 		t.Fatal(err)
 	}
-	req := func(head, q string) Request { return Request{Messages: ask(head + q), MaxTokens: 12} }
+	req := func(head, q string) infer.Request { return infer.Request{Messages: ask(head + q), MaxTokens: 12} }
 	steps := []struct {
-		r          Request
+		r          infer.Request
 		entries    int // entries in use when the request comes
 		minCached  int
 		maxCached  int
@@ -45,7 +47,7 @@ func TestPrefixCacheEntriesEvict(t *testing.T) {
 		{req(hC, "q1"), 2, len(sys), len(sys), false},          // new tables: evicts B (least recently used), which holds the head already
 		{req(hB, "q2"), 2, len(sys), len(sys), false},          // B was evicted: only the head is cached
 		{req(hB, "q2"), 2, 0, 1 << 30, false},                  // identical: all but the last token
-		{Request{Messages: ask(hB + "q2"), K: 3, Temperature: 0.9, Seed: 3, MaxTokens: 10}, 2, 1, 1 << 30, false},
+		{infer.Request{Messages: ask(hB + "q2"), K: 3, Temperature: 0.9, Seed: 3, MaxTokens: 10}, 2, 1, 1 << 30, false},
 	}
 	for i, st := range steps {
 		res := gen(t, e, st.r)
@@ -77,14 +79,14 @@ func TestPrefixCacheEntriesEvict(t *testing.T) {
 // A random mix of prompts over a few table heads, K=1 and K=3, cancellations
 // included: the greedy answer must always be the cold engine's.
 func TestPrefixCacheNeverWrongPrefix(t *testing.T) {
-	e := loadTiny(t, Options{CacheEntries: 3, ContextSize: 1024})
+	e := loadTiny(t, infer.Options{CacheEntries: 3, ContextSize: 1024})
 	heads := []string{tablesHead("a"), tablesHead("b"), tablesHead("c"), tablesHead("d"), tablesHead("a") + tablesHead("b")}
 	rng := rand.New(rand.NewSource(5))
-	want := map[string]Candidate{}
+	want := map[string]infer.Candidate{}
 	hits := 0
 	for i := 0; i < 24; i++ {
 		q := fmt.Sprintf("question %d", rng.Intn(4))
-		r := Request{Messages: ask(heads[rng.Intn(len(heads))] + q), MaxTokens: 8}
+		r := infer.Request{Messages: ask(heads[rng.Intn(len(heads))] + q), MaxTokens: 8}
 		if rng.Intn(3) == 0 {
 			r.K, r.Temperature, r.Seed = 3, 0.8, uint32(i)
 		}
@@ -113,9 +115,9 @@ func TestPrefixCacheNeverWrongPrefix(t *testing.T) {
 // When a candidate finishes below running ones, the highest moves into its
 // sequence (compact): each candidate's text must stay what it is alone.
 func TestCompactedCandidatesUnchanged(t *testing.T) {
-	e := loadTiny(t, Options{})
-	r := Request{Messages: ask("sum by group"), K: 4, Temperature: 1, Seed: 11, MaxTokens: 24, Stop: []string{"e", "t"}}
-	var res Result
+	e := loadTiny(t, infer.Options{})
+	r := infer.Request{Messages: ask("sum by group"), K: 4, Temperature: 1, Seed: 11, MaxTokens: 24, Stop: []string{"e", "t"}}
+	var res infer.Result
 	for ; r.Seed < 40; r.Seed++ {
 		res = gen(t, e, r)
 		c := res.Candidates
@@ -127,7 +129,7 @@ func TestCompactedCandidatesUnchanged(t *testing.T) {
 	t.Logf("seed %d tokens %d %d %d %d", r.Seed, res.Candidates[0].Tokens, res.Candidates[1].Tokens, res.Candidates[2].Tokens, res.Candidates[3].Tokens)
 	for i := 1; i < 4; i++ {
 		// candidate i alone: candidate 1 of a K=2 request whose seed is one less
-		one := gen(t, e, Request{Messages: r.Messages, K: 2, Temperature: 1, Seed: r.Seed + uint32(i) - 1, MaxTokens: 24, Stop: r.Stop})
+		one := gen(t, e, infer.Request{Messages: r.Messages, K: 2, Temperature: 1, Seed: r.Seed + uint32(i) - 1, MaxTokens: 24, Stop: r.Stop})
 		if !sameCandidate(res.Candidates[i], one.Candidates[1]) {
 			t.Errorf("candidate %d: in a batch of 4 %+v, of 2 %+v", i, res.Candidates[i], one.Candidates[1])
 		}
@@ -137,15 +139,15 @@ func TestCompactedCandidatesUnchanged(t *testing.T) {
 // Table sets alternate (A, B, A, B) after an unrelated prompt: each return
 // must find its tables cached (the bench once saw B replace A in place).
 func TestPrefixCacheAlternatingTables(t *testing.T) {
-	e := loadTiny(t, Options{CacheEntries: 4})
+	e := loadTiny(t, infer.Options{CacheEntries: 4})
 	hA, hB := tablesHead("alpha"), tablesHead("beta")
 	sys, _ := e.Tokenize("<|im_start|>system\nYou write Polars code.<|im_end|>\n<|im_start|>user\n")
-	gen(t, e, Request{Messages: []Message{{"user", "hi"}}, MaxTokens: 2})
+	gen(t, e, infer.Request{Messages: []infer.Message{{Role: "user", Content: "hi"}}, MaxTokens: 2})
 	for i, st := range []struct {
 		head, q string
 		min     int
 	}{{hA, "q1", 0}, {hB, "q1", 0}, {hA, "q2", len(sys) + len(hA)}, {hB, "q2", len(sys) + len(hB)}, {hA, "q3", len(sys) + len(hA)}} {
-		r := Request{Messages: ask(st.head + st.q), MaxTokens: 4}
+		r := infer.Request{Messages: ask(st.head + st.q), MaxTokens: 4}
 		res := gen(t, e, r)
 		if res.Timing.CachedTokens < st.min {
 			t.Errorf("request %d: cached %d of %d, want at least %d (the head and its tables)", i, res.Timing.CachedTokens, res.Timing.PromptTokens, st.min)

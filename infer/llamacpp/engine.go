@@ -1,8 +1,11 @@
-// Package infer runs GGUF models through llama.cpp (github.com/ollama/ollama/llama):
+// Package llamacpp runs GGUF models through llama.cpp (github.com/ollama/ollama/llama):
 // one engine per model, K candidates per request sampled in one batch from a
-// shared prompt decode, a multi-entry (LRU) prefix cache of recent prompts,
-// chat templates, model inspection and quantisation. It is the only package that uses cgo/llama.
-package infer
+// shared prompt decode, a multi-entry (LRU) prefix cache of recent prompts, and
+// quantisation. It is the only package that uses cgo/llama; the types it speaks
+// (requests, results, messages, chat templates, GGUF inspection) are in the
+// pure-Go parent package infer, so code that only builds prompts or handles
+// results does not link llama.cpp.
+package llamacpp
 
 import (
 	"context"
@@ -10,145 +13,17 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"runtime"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	"polarsbench/infer"
+
 	"github.com/ollama/ollama/llama"
 	"github.com/ollama/ollama/ml"
 )
-
-// Options configure an Engine. Zero values pick the defaults noted.
-type Options struct {
-	Threads        int    // 0 = runtime.NumCPU()
-	GPULayers      int    // 0 = CPU only, -1 = all layers
-	ContextSize    int    // KV cells per sequence slot; 0 = 2048
-	Parallel       int    // max candidates K per request; 0 = 8
-	BatchSize      int    // 0 = 512
-	KVCacheType    string // "" (f16), "q8_0", "q4_0"
-	FlashAttention bool
-	// CacheEntries is how many recent prompts the prefix cache keeps (LRU), each
-	// in a sequence of its own (ContextSize cells of KV memory); 0 = 4.
-	CacheEntries int
-	// Draft is the number of prompt-lookup draft tokens each candidate may add
-	// to a step for verification (speculative decoding, see draftFor); 0 =
-	// DefaultDraft, -1 = off. Requests may override it (Request.Draft).
-	Draft int
-}
-
-// DefaultDraft is Options.Draft's default: off. On the 2-core CPU this
-// project measures on, a step verifying drafts costs about twice a plain step
-// (ggml's Q4_K kernels are compute-bound there: 2 to 4 rows cost ~2x one row,
-// 8 rows ~3x) while prompt lookup adds ~0.35-0.6 accepted tokens per step on
-// code prompts, so drafting was slower (`harness bench infer --draft N`).
-// Where verification is nearly free (a GPU) it should pay: measure there.
-const DefaultDraft = -1
-
-// maxDraft bounds draft lengths (Options.Draft, Request.Draft).
-const maxDraft = 16
-
-func (o Options) withDefaults() (Options, error) {
-	if o.Threads == 0 {
-		o.Threads = runtime.NumCPU()
-	}
-	if o.ContextSize == 0 {
-		o.ContextSize = 2048
-	}
-	if o.Parallel == 0 {
-		o.Parallel = 8
-	}
-	if o.BatchSize == 0 {
-		o.BatchSize = 512
-	}
-	if o.CacheEntries == 0 {
-		o.CacheEntries = 4
-	}
-	if o.Draft == 0 {
-		o.Draft = DefaultDraft
-	}
-	if o.GPULayers == -1 {
-		o.GPULayers = 999
-	}
-	switch {
-	case o.Threads < 0, o.ContextSize < 0, o.Parallel < 0, o.BatchSize < 0, o.GPULayers < -1, o.CacheEntries < 0:
-		return o, fmt.Errorf("options: negative value in %+v", o)
-	case o.ContextSize < 16:
-		return o, fmt.Errorf("options: context size %d is too small", o.ContextSize)
-	case o.Parallel > 64:
-		return o, fmt.Errorf("options: parallel %d is above 64", o.Parallel)
-	case o.CacheEntries > 64:
-		return o, fmt.Errorf("options: cache entries %d is above 64", o.CacheEntries)
-	case o.Draft < -1 || o.Draft > maxDraft:
-		return o, fmt.Errorf("options: draft %d is outside -1..%d", o.Draft, maxDraft)
-	}
-	switch strings.ToLower(o.KVCacheType) {
-	case "", "f16":
-		o.KVCacheType = ""
-	case "q8_0", "q4_0":
-		o.KVCacheType = strings.ToLower(o.KVCacheType)
-	default:
-		return o, fmt.Errorf("options: unknown KV cache type %q (want f16, q8_0 or q4_0)", o.KVCacheType)
-	}
-	return o, nil
-}
-
-// Request asks for K candidate completions of one chat.
-type Request struct {
-	Messages    []Message
-	K           int      // candidates; 0 = 1. Candidate 0 is always greedy.
-	Temperature float32  // for candidates 1..K-1
-	TopP        float32  // 0 = 1.0
-	Seed        uint32   // candidate i uses Seed+i: same seed, same output
-	MaxTokens   int      // per candidate; 0 = 512
-	Stop        []string // a candidate ends at the first stop string (not included in Text)
-	Prefill     string   // text opening the assistant turn; not included in Candidate.Text
-	Draft       int      // prompt-lookup draft tokens per candidate and step; 0 = the engine's Options.Draft, -1 = off
-}
-
-// Candidate is one completion.
-type Candidate struct {
-	Text        string  `json:"text"`
-	Tokens      int     `json:"tokens"`
-	MeanLogprob float64 `json:"mean_logprob"`
-	Finish      string  `json:"finish"` // "stop", "eog", "length", "cancelled"
-}
-
-// Timing of one request.
-type Timing struct {
-	PromptTokens int `json:"prompt_tokens"`
-	// CachedTokens of the prompt came from the prefix cache (not decoded again);
-	// CacheCopied says they came from another entry's sequence (one full KV copy).
-	CachedTokens int  `json:"cached_tokens"`
-	CacheCopied  bool `json:"cache_copied"`
-	// CacheEntries is how many prompts the prefix cache held when the request came.
-	CacheEntries    int     `json:"cache_entries"`
-	TokensGenerated int     `json:"tokens_generated"`
-	PrefillMs       float64 `json:"prefill_ms"`
-	DecodeMs        float64 `json:"decode_ms"`
-	// Speculative decoding: Steps counts candidate steps (one per candidate per
-	// Decode); each step verifies DraftTokens/Steps drafts on average, of which
-	// DraftAccepted were right. Tokens per step = TokensGenerated/Steps.
-	Steps         int `json:"steps"`
-	DraftTokens   int `json:"draft_tokens"`
-	DraftAccepted int `json:"draft_accepted"`
-}
-
-// AcceptedPerStep is the mean number of draft tokens accepted per candidate step.
-func (t Timing) AcceptedPerStep() float64 {
-	if t.Steps == 0 {
-		return 0
-	}
-	return float64(t.DraftAccepted) / float64(t.Steps)
-}
-
-// Result holds the candidates in request order (candidate 0 greedy).
-type Result struct {
-	Candidates []Candidate `json:"candidates"`
-	Timing     Timing      `json:"timing"`
-}
 
 // Engine owns one model and its llama.cpp context. Sequences 0..Parallel-1
 // hold candidates; sequences Parallel.. are the prefix cache's entries, each
@@ -160,8 +35,8 @@ type Result struct {
 // sequences are consecutive ids with the same number of tokens each.
 type Engine struct {
 	sem    chan struct{} // the engine's lock: one request at a time (see lock)
-	info   ModelInfo
-	opts   Options
+	info   infer.ModelInfo
+	opts   infer.Options
 	model  *llama.Model
 	lctx   *llama.Context
 	batch  *llama.Batch
@@ -179,23 +54,23 @@ var backendOnce sync.Once
 
 func backendInit() { backendOnce.Do(llama.BackendInit) }
 
-// Load validates the file with Inspect, then loads it into llama.cpp.
-func Load(path string, o Options) (*Engine, error) {
-	info, sh, err := inspect(path)
+// Load validates the file with infer.Inspect, then loads it into llama.cpp.
+func Load(path string, o infer.Options) (*Engine, error) {
+	info, sh, err := infer.InspectShape(path)
 	if err != nil {
 		return nil, err
 	}
 	if info.Template == "" {
-		return nil, fmt.Errorf("model %s: unknown chat template (arch %s); known: %s", path, info.Arch, strings.Join(Templates, ", "))
+		return nil, fmt.Errorf("model %s: unknown chat template (arch %s); known: %s", path, info.Arch, strings.Join(infer.Templates, ", "))
 	}
-	o, err = o.withDefaults()
+	o, err = o.WithDefaults()
 	if err != nil {
 		return nil, err
 	}
 	// ggml asserts (aborting the process) when a quantised cache row is not a whole
 	// number of 32-value blocks.
-	if o.KVCacheType != "" && (sh.headDimK%32 != 0 || sh.headDimV%32 != 0) {
-		return nil, fmt.Errorf("model %s: KV cache type %s needs head sizes divisible by 32 (have %d, %d)", path, o.KVCacheType, sh.headDimK, sh.headDimV)
+	if o.KVCacheType != "" && (sh.HeadDimK%32 != 0 || sh.HeadDimV%32 != 0) {
+		return nil, fmt.Errorf("model %s: KV cache type %s needs head sizes divisible by 32 (have %d, %d)", path, o.KVCacheType, sh.HeadDimK, sh.HeadDimV)
 	}
 	backendInit()
 	var model *llama.Model
@@ -217,7 +92,7 @@ func Load(path string, o Options) (*Engine, error) {
 	}
 	// The binding turns embeddings on for every context; generation needs only logits.
 	disableEmbeddings(lctx)
-	batch, err := llama.NewBatch(max(o.BatchSize, o.Parallel*(1+maxDraft)), 1, 0)
+	batch, err := llama.NewBatch(max(o.BatchSize, o.Parallel*(1+infer.MaxDraft)), 1, 0)
 	if err != nil {
 		freeContext(lctx)
 		llama.FreeModel(model)
@@ -255,7 +130,7 @@ func (e *Engine) lock(ctx context.Context) error {
 func (e *Engine) unlock() { <-e.sem }
 
 // Info describes the loaded model.
-func (e *Engine) Info() ModelInfo { return e.info }
+func (e *Engine) Info() infer.ModelInfo { return e.info }
 
 // WeightBuffers returns the MiB of model weights llama.cpp placed in each ggml
 // buffer type at load: "CPU_REPACK" holds the weights repacked for the
@@ -269,7 +144,7 @@ func (e *Engine) WeightBuffers() map[string]float64 {
 }
 
 // Options returns the options in effect (defaults filled in).
-func (e *Engine) Options() Options { return e.opts }
+func (e *Engine) Options() infer.Options { return e.opts }
 
 // Close frees the context and the model; safe to call twice.
 func (e *Engine) Close() error {
@@ -297,8 +172,8 @@ func (e *Engine) Tokenize(text string) ([]int, error) {
 }
 
 // Prompt returns the exact text the engine decodes for r.
-func (e *Engine) Prompt(r Request) (string, error) {
-	p, err := RenderChat(e.info.Template, r.Messages, true)
+func (e *Engine) Prompt(r infer.Request) (string, error) {
+	p, err := infer.RenderChat(e.info.Template, r.Messages, true)
 	return p + r.Prefill, err
 }
 
@@ -328,8 +203,8 @@ type slot struct {
 // together, one Decode per step: a single candidate runs on the entry's own
 // sequence (its tokens are trimmed off afterwards), K > 1 candidates run on
 // full copies of it. When ctx ends, generation stops within one step: the
-// partial Result comes back with ctx's error.
-func (e *Engine) Generate(ctx context.Context, r Request) (res Result, err error) {
+// partial infer.Result comes back with ctx's error.
+func (e *Engine) Generate(ctx context.Context, r infer.Request) (res infer.Result, err error) {
 	if err := e.lock(ctx); err != nil {
 		return res, err
 	}
@@ -355,8 +230,8 @@ func (e *Engine) Generate(ctx context.Context, r Request) (res Result, err error
 		return res, fmt.Errorf("top_p %v is outside (0, 1]", r.TopP)
 	case r.MaxTokens < 0:
 		return res, fmt.Errorf("max tokens %d is negative", r.MaxTokens)
-	case r.Draft < -1 || r.Draft > maxDraft:
-		return res, fmt.Errorf("draft %d is outside -1..%d", r.Draft, maxDraft)
+	case r.Draft < -1 || r.Draft > infer.MaxDraft:
+		return res, fmt.Errorf("draft %d is outside -1..%d", r.Draft, infer.MaxDraft)
 	case len(r.Messages) == 0:
 		return res, errors.New("no messages")
 	}
@@ -642,7 +517,7 @@ func (e *Engine) compact(cands []*cand, solo bool) []*cand {
 // already holds, and returns it with the batch index of the last token's
 // logits. Which entry (see the comment inside) keeps prompts over other tables
 // in the cache while a prompt over the same tables replaces its sibling.
-func (e *Engine) prefill(ctx context.Context, toks []int, t *Timing) (*slot, int, error) {
+func (e *Engine) prefill(ctx context.Context, toks []int, t *infer.Timing) (*slot, int, error) {
 	// best: the entry sharing the longest prefix with toks.
 	var best *slot
 	bestN := 0
@@ -767,10 +642,10 @@ func (e *Engine) reset() {
 	}
 }
 
-func collect(cands []*cand) []Candidate {
-	out := make([]Candidate, len(cands))
+func collect(cands []*cand) []infer.Candidate {
+	out := make([]infer.Candidate, len(cands))
 	for i, c := range cands {
-		out[i] = Candidate{Text: string(c.text), Tokens: c.tokens, Finish: c.finish}
+		out[i] = infer.Candidate{Text: string(c.text), Tokens: c.tokens, Finish: c.finish}
 		if c.tokens > 0 {
 			out[i].MeanLogprob = c.sumLogprob / float64(c.tokens)
 		}

@@ -1,4 +1,7 @@
-package datasets
+// Package export turns scored runs and synthetic tasks into supervised
+// fine-tuning lines (train.jsonl): verified model answers first, gold code
+// where no candidate was right; dev and held-out tasks never go in.
+package export
 
 import (
 	"bufio"
@@ -8,47 +11,46 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-)
 
-// ChatMessage is one turn of a training conversation (the same shape as infer.Message;
-// datasets does not import infer, whose cgo build the tables code does not need).
-type ChatMessage struct {
-	Role    string `json:"role"`
-	Content string `json:"content"`
-}
+	"polarsbench/datasets/core"
+	"polarsbench/harness/prompt"
+	"polarsbench/harness/schema"
+	"polarsbench/infer"
+)
 
 // Example is one supervised fine-tuning line of train.jsonl.
 type Example struct {
-	Messages   []ChatMessage `json:"messages"`   // system, user, assistant target
-	Prompt     string        `json:"prompt"`     // rendered chat up to the assistant turn
-	Completion string        `json:"completion"` // rendered assistant target (loss goes here)
-	TaskID     string        `json:"task_id"`
-	Category   string        `json:"category,omitempty"`
-	Run        string        `json:"run,omitempty"` // run folder the target came from; empty for synth gold
-	Source     string        `json:"source"`        // "model" or "gold"
+	Messages   []infer.Message `json:"messages"`   // system, user, assistant target
+	Prompt     string          `json:"prompt"`     // rendered chat up to the assistant turn
+	Completion string          `json:"completion"` // rendered assistant target (loss goes here)
+	TaskID     string          `json:"task_id"`
+	Category   string          `json:"category,omitempty"`
+	Run        string          `json:"run,omitempty"` // run folder the target came from; empty for synth gold
+	Source     string          `json:"source"`        // "model" or "gold"
 }
 
-// ExportOptions wires the prompt code in from the caller: Build is
-// prompt.Build over described tables, Render is infer.RenderChat with the
-// model's template, Prefill is prompt.AssistantPrefill.
-type ExportOptions struct {
+// Options says what to export and how to render it: Build makes the prompt
+// messages of a question, Render renders a conversation with the model's chat
+// template, Prefill opens the assistant turn (InferencePrompt fills all three
+// as inference does).
+type Options struct {
 	Runs    []string
 	Synth   string
 	DevDir  string
 	Prefill string
-	Build   func(question string, tables []TableRef) ([]ChatMessage, error)
-	Render  func(msgs []ChatMessage, addAssistant bool) (string, error)
+	Build   func(question string, tables []core.TableRef) ([]infer.Message, error)
+	Render  func(msgs []infer.Message, addAssistant bool) (string, error)
 }
 
 // runSample is the part of a `harness score` samples.jsonl line the export reads.
 type runSample struct {
-	ID          string     `json:"id"`
-	Category    string     `json:"category"`
-	Question    string     `json:"question"`
-	Tables      []TableRef `json:"tables"`
-	Answer      string     `json:"answer"`
-	Gold        string     `json:"gold"`
-	Correct     bool       `json:"correct"`
+	ID          string          `json:"id"`
+	Category    string          `json:"category"`
+	Question    string          `json:"question"`
+	Tables      []core.TableRef `json:"tables"`
+	Answer      string          `json:"answer"`
+	Gold        string          `json:"gold"`
+	Correct     bool            `json:"correct"`
 	GoldVerdict struct {
 		OK          bool          `json:"ok"`
 		Fingerprint fingerprintJS `json:"fingerprint"`
@@ -76,15 +78,15 @@ func (f fingerprintJS) equal(g fingerprintJS) bool {
 
 // target is one chosen (question, code) pair before rendering.
 type target struct {
-	task   Task
+	task   core.Task
 	code   string
 	run    string
 	source string
 }
 
-// Export builds the training examples. It refuses, naming the culprit, when a
+// Examples builds the training examples. It refuses, naming the culprit, when a
 // dev question or a held-out synthetic task would enter the training set.
-func Export(o ExportOptions) ([]Example, error) {
+func Examples(o Options) ([]Example, error) {
 	if len(o.Runs) == 0 && o.Synth == "" {
 		return nil, errors.New("export: give --runs and/or --synth")
 	}
@@ -93,32 +95,32 @@ func Export(o ExportOptions) ([]Example, error) {
 	}
 	devIDs, devQs := map[string]bool{}, map[string]bool{}
 	if o.DevDir != "" {
-		dev, err := LoadBench(o.DevDir, "")
+		dev, err := core.LoadBench(o.DevDir, "")
 		if err != nil {
 			return nil, fmt.Errorf("export: dev questions: %w", err)
 		}
 		for _, t := range dev {
-			devIDs[t.ID], devQs[normalizeQuestion(t.Question)] = true, true
+			devIDs[t.ID], devQs[core.NormalizeQuestion(t.Question)] = true, true
 		}
 	}
-	var synth []Task
+	var synth []core.Task
 	heldIDs, heldQs := map[string]bool{}, map[string]bool{}
 	if o.Synth != "" {
 		var err error
-		if synth, err = LoadBench(o.Synth, ""); err != nil {
+		if synth, err = core.LoadBench(o.Synth, ""); err != nil {
 			return nil, fmt.Errorf("export: %w", err)
 		}
 		for _, t := range synth {
 			if t.Split == "heldout" {
-				heldIDs[t.ID], heldQs[normalizeQuestion(t.Question)] = true, true
+				heldIDs[t.ID], heldQs[core.NormalizeQuestion(t.Question)] = true, true
 			}
 		}
 	}
-	forbidden := func(t Task, where string) error {
+	forbidden := func(t core.Task, where string) error {
 		switch {
-		case t.Split == "dev" || devIDs[t.ID] || devQs[normalizeQuestion(t.Question)]:
+		case t.Split == "dev" || devIDs[t.ID] || devQs[core.NormalizeQuestion(t.Question)]:
 			return fmt.Errorf("export: refusing: %s holds dev question %s (%q); dev questions never go into training", where, t.ID, t.Question)
-		case t.Split == "heldout" || heldIDs[t.ID] || heldQs[normalizeQuestion(t.Question)]:
+		case t.Split == "heldout" || heldIDs[t.ID] || heldQs[core.NormalizeQuestion(t.Question)]:
 			return fmt.Errorf("export: refusing: %s holds held-out task %s (%q)", where, t.ID, t.Question)
 		}
 		return nil
@@ -132,7 +134,7 @@ func Export(o ExportOptions) ([]Example, error) {
 			return nil, err
 		}
 		for _, s := range samples {
-			t := Task{ID: s.ID, Question: s.Question, Tables: s.Tables, GoldCode: s.Gold, Category: s.Category}
+			t := core.Task{ID: s.ID, Question: s.Question, Tables: s.Tables, GoldCode: s.Gold, Category: s.Category}
 			if err := forbidden(t, run); err != nil {
 				return nil, err
 			}
@@ -176,7 +178,7 @@ func Export(o ExportOptions) ([]Example, error) {
 			return nil, fmt.Errorf("export: task %s: %w", id, err)
 		}
 		answer := o.Prefill + strings.TrimSpace(tg.code) + "\n```"
-		full, err := o.Render(append(append([]ChatMessage{}, msgs...), ChatMessage{Role: "assistant", Content: answer}), false)
+		full, err := o.Render(append(append([]infer.Message{}, msgs...), infer.Message{Role: "assistant", Content: answer}), false)
 		if err != nil {
 			return nil, fmt.Errorf("export: task %s: %w", id, err)
 		}
@@ -184,7 +186,7 @@ func Export(o ExportOptions) ([]Example, error) {
 			return nil, fmt.Errorf("export: task %s: rendered prompt is not a prefix of the rendered conversation", id)
 		}
 		out = append(out, Example{
-			Messages: append(msgs, ChatMessage{Role: "assistant", Content: answer}),
+			Messages: append(msgs, infer.Message{Role: "assistant", Content: answer}),
 			Prompt:   prompt, Completion: full[len(prompt):],
 			TaskID: id, Category: tg.task.Category, Run: tg.run, Source: tg.source,
 		})
@@ -235,4 +237,27 @@ func readRunSamples(dir string) ([]runSample, error) {
 }
 
 // WriteExamples writes one example per line.
-func WriteExamples(path string, exs []Example) error { return writeJSONLines(path, exs) }
+func WriteExamples(path string, exs []Example) error { return core.WriteJSONLines(path, exs) }
+
+// InferencePrompt fills Build, Render and Prefill with exactly what inference
+// uses: prompt.Build over the described tables and their join plan, rendered
+// with the chat template named (chatml for Qwen).
+func (o Options) InferencePrompt(template string) Options {
+	cache := schema.NewCache()
+	o.Prefill = prompt.AssistantPrefill
+	o.Build = func(q string, refs []core.TableRef) ([]infer.Message, error) {
+		tables := make([]*schema.Table, len(refs))
+		for i, r := range refs {
+			t, err := cache.Describe(r)
+			if err != nil {
+				return nil, err
+			}
+			tables[i] = t
+		}
+		return prompt.Build(q, tables, prompt.PlanJoins(tables, schema.JoinKeys(tables)), nil), nil
+	}
+	o.Render = func(msgs []infer.Message, addAssistant bool) (string, error) {
+		return infer.RenderChat(template, msgs, addAssistant)
+	}
+	return o
+}

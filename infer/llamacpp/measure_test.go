@@ -1,4 +1,4 @@
-package infer
+package llamacpp
 
 import (
 	"os"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"polarsbench/harness/repo"
+	"polarsbench/infer"
 )
 
 // TestMeasureKVCosts prints what the engine's design pays for (set
@@ -21,7 +22,7 @@ func TestMeasureKVCosts(t *testing.T) {
 	if _, err := os.Stat(p); err != nil {
 		t.Skip("no Qwen")
 	}
-	e, err := Load(p, Options{Threads: 2, ContextSize: 2048, Parallel: 4, CacheEntries: 1})
+	e, err := Load(p, infer.Options{Threads: 2, ContextSize: 2048, Parallel: 4, CacheEntries: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

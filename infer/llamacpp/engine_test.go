@@ -1,4 +1,4 @@
-package infer
+package llamacpp
 
 import (
 	"context"
@@ -11,10 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"polarsbench/infer"
 	"polarsbench/infer/ggufwrite"
 )
 
-func loadTiny(t *testing.T, o Options) *Engine {
+func loadTiny(t *testing.T, o infer.Options) *Engine {
 	t.Helper()
 	if o.Threads == 0 {
 		o.Threads = 2
@@ -33,9 +34,11 @@ func loadTiny(t *testing.T, o Options) *Engine {
 	return e
 }
 
-func ask(q string) []Message { return []Message{{"system", "You write Polars code."}, {"user", q}} }
+func ask(q string) []infer.Message {
+	return []infer.Message{{Role: "system", Content: "You write Polars code."}, {Role: "user", Content: q}}
+}
 
-func gen(t *testing.T, e *Engine, r Request) Result {
+func gen(t *testing.T, e *Engine, r infer.Request) infer.Result {
 	t.Helper()
 	res, err := e.Generate(context.Background(), r)
 	if err != nil {
@@ -48,10 +51,10 @@ func gen(t *testing.T, e *Engine, r Request) Result {
 }
 
 func TestGreedyDeterministic(t *testing.T) {
-	e := loadTiny(t, Options{})
-	r := Request{Messages: ask("count rows"), MaxTokens: 24}
+	e := loadTiny(t, infer.Options{})
+	r := infer.Request{Messages: ask("count rows"), MaxTokens: 24}
 	a := gen(t, e, r)
-	gen(t, e, Request{Messages: ask("something else entirely"), MaxTokens: 8})
+	gen(t, e, infer.Request{Messages: ask("something else entirely"), MaxTokens: 8})
 	b := gen(t, e, r)
 	if !sameCandidate(a.Candidates[0], b.Candidates[0]) {
 		t.Errorf("greedy differs:\n%+v\n%+v", a.Candidates[0], b.Candidates[0])
@@ -67,15 +70,15 @@ func TestGreedyDeterministic(t *testing.T) {
 		t.Errorf("finish length after %d tokens, max 24", c.Tokens)
 	}
 	// A fresh engine (no prefix cache) gives the same greedy text.
-	f := gen(t, loadTiny(t, Options{}), r)
+	f := gen(t, loadTiny(t, infer.Options{}), r)
 	if f.Candidates[0].Text != c.Text {
 		t.Errorf("fresh engine greedy %q, cached engine %q", f.Candidates[0].Text, c.Text)
 	}
 }
 
 func TestSamplesDistinctAndSeeded(t *testing.T) {
-	e := loadTiny(t, Options{})
-	r := Request{Messages: ask("mean price"), K: 4, Temperature: 1.0, Seed: 7, MaxTokens: 16}
+	e := loadTiny(t, infer.Options{})
+	r := infer.Request{Messages: ask("mean price"), K: 4, Temperature: 1.0, Seed: 7, MaxTokens: 16}
 	a := gen(t, e, r)
 	texts := map[string]bool{}
 	for _, c := range a.Candidates {
@@ -84,7 +87,7 @@ func TestSamplesDistinctAndSeeded(t *testing.T) {
 	if len(texts) < 3 {
 		t.Errorf("want at least 3 distinct candidates of 4 at temperature 1, got %d: %+v", len(texts), a.Candidates)
 	}
-	greedy := gen(t, e, Request{Messages: r.Messages, MaxTokens: 16})
+	greedy := gen(t, e, infer.Request{Messages: r.Messages, MaxTokens: 16})
 	if !sameCandidate(a.Candidates[0], greedy.Candidates[0]) {
 		t.Errorf("candidate 0 is not greedy: %+v vs %+v", a.Candidates[0], greedy.Candidates[0])
 	}
@@ -106,25 +109,25 @@ func TestSamplesDistinctAndSeeded(t *testing.T) {
 }
 
 func TestPrefixCache(t *testing.T) {
-	e := loadTiny(t, Options{})
+	e := loadTiny(t, infer.Options{})
 	head := strings.Repeat("Rules: return a DataFrame named result. ", 4)
-	a := gen(t, e, Request{Messages: ask(head + "first"), MaxTokens: 4})
+	a := gen(t, e, infer.Request{Messages: ask(head + "first"), MaxTokens: 4})
 	if a.Timing.CachedTokens != 0 || a.Timing.PromptTokens == 0 {
 		t.Errorf("first call timing %+v", a.Timing)
 	}
-	b := gen(t, e, Request{Messages: ask(head + "second"), MaxTokens: 4})
+	b := gen(t, e, infer.Request{Messages: ask(head + "second"), MaxTokens: 4})
 	if b.Timing.CachedTokens < len(head) || b.Timing.CachedTokens >= b.Timing.PromptTokens {
 		t.Errorf("second call cached %d of %d tokens, want at least the %d-byte head", b.Timing.CachedTokens, b.Timing.PromptTokens, len(head))
 	}
-	same := gen(t, e, Request{Messages: ask(head + "second"), MaxTokens: 4})
+	same := gen(t, e, infer.Request{Messages: ask(head + "second"), MaxTokens: 4})
 	if same.Timing.CachedTokens != same.Timing.PromptTokens-1 || !sameCandidate(same.Candidates[0], b.Candidates[0]) {
 		t.Errorf("identical prompt: cached %d of %d; %+v vs %+v", same.Timing.CachedTokens, same.Timing.PromptTokens, same.Candidates[0], b.Candidates[0])
 	}
 }
 
 func TestStopStringsAndPrefill(t *testing.T) {
-	e := loadTiny(t, Options{})
-	r := Request{Messages: ask("filter"), MaxTokens: 40}
+	e := loadTiny(t, infer.Options{})
+	r := infer.Request{Messages: ask("filter"), MaxTokens: 40}
 	full := gen(t, e, r).Candidates[0].Text
 	if len(full) < 12 {
 		t.Skipf("greedy text too short to cut: %q", full)
@@ -139,7 +142,7 @@ func TestStopStringsAndPrefill(t *testing.T) {
 	// The prefill is part of the prompt, not of the text. The tiny vocabulary is
 	// bytes, so prefilling the first 4 bytes of the greedy text makes greedy
 	// continue with exactly the rest of it.
-	p := Request{Messages: ask("filter"), MaxTokens: 40, Prefill: full[:4]}
+	p := infer.Request{Messages: ask("filter"), MaxTokens: 40, Prefill: full[:4]}
 	pr := gen(t, e, p).Candidates[0]
 	if n := min(len(pr.Text), len(full)-4); pr.Text[:n] != full[4:4+n] || n < 8 {
 		t.Errorf("after prefill %q: got %q, want a continuation of %q", full[:4], pr.Text, full[4:])
@@ -163,8 +166,8 @@ func (c *stepCtx) Err() error {
 }
 
 func TestCancelThenReuse(t *testing.T) {
-	e := loadTiny(t, Options{})
-	r := Request{Messages: ask("group by"), K: 3, Temperature: 0.8, MaxTokens: 64}
+	e := loadTiny(t, infer.Options{})
+	r := infer.Request{Messages: ask("group by"), K: 3, Temperature: 0.8, MaxTokens: 64}
 	ctx := &stepCtx{Context: context.Background()}
 	ctx.left.Store(4) // one prefill chunk, then three decode steps
 	res, err := e.Generate(ctx, r)
@@ -189,7 +192,7 @@ func TestCancelThenReuse(t *testing.T) {
 		t.Errorf("pre-cancelled context: err = %v", err)
 	}
 	a := gen(t, e, r)
-	b := gen(t, loadTiny(t, Options{}), r)
+	b := gen(t, loadTiny(t, infer.Options{}), r)
 	for i := range a.Candidates {
 		if a.Candidates[i].Text != b.Candidates[i].Text {
 			t.Errorf("after cancel, candidate %d %q differs from a fresh engine's %q", i, a.Candidates[i].Text, b.Candidates[i].Text)
@@ -198,13 +201,13 @@ func TestCancelThenReuse(t *testing.T) {
 }
 
 func TestRequestErrors(t *testing.T) {
-	e := loadTiny(t, Options{ContextSize: 64, Parallel: 2})
-	bad := map[string]Request{
+	e := loadTiny(t, infer.Options{ContextSize: 64, Parallel: 2})
+	bad := map[string]infer.Request{
 		"k above parallel": {Messages: ask("x"), K: 3},
 		"negative temp":    {Messages: ask("x"), Temperature: -1},
 		"top_p above 1":    {Messages: ask("x"), TopP: 2},
 		"no messages":      {},
-		"bad role":         {Messages: []Message{{"robot", "x"}}},
+		"bad role":         {Messages: []infer.Message{{Role: "robot", Content: "x"}}},
 		"empty stop":       {Messages: ask("x"), Stop: []string{""}},
 		"prompt too long":  {Messages: ask(strings.Repeat("long ", 100))},
 	}
@@ -213,11 +216,11 @@ func TestRequestErrors(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 		}
 	}
-	res := gen(t, e, Request{Messages: []Message{{"user", "x"}}, MaxTokens: 1000})
+	res := gen(t, e, infer.Request{Messages: []infer.Message{{Role: "user", Content: "x"}}, MaxTokens: 1000})
 	if c := res.Candidates[0]; c.Finish != "eog" && c.Finish != "length" {
 		t.Errorf("long generation in a small context: %+v", c)
 	}
-	if _, err := Load(tinyModel(t), Options{KVCacheType: "q2"}); err == nil {
+	if _, err := Load(tinyModel(t), infer.Options{KVCacheType: "q2"}); err == nil {
 		t.Error("unknown KV cache type accepted")
 	}
 	if err := e.Close(); err != nil {
@@ -226,13 +229,13 @@ func TestRequestErrors(t *testing.T) {
 	if err := e.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
 	}
-	if _, err := e.Generate(context.Background(), Request{Messages: ask("x")}); err == nil {
+	if _, err := e.Generate(context.Background(), infer.Request{Messages: ask("x")}); err == nil {
 		t.Error("Generate after Close succeeded")
 	}
 }
 
 func TestSmolLM(t *testing.T) {
-	e, err := Load(smolModel(t), Options{Threads: 2, ContextSize: 512, Parallel: 2})
+	e, err := Load(smolModel(t), infer.Options{Threads: 2, ContextSize: 512, Parallel: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +243,7 @@ func TestSmolLM(t *testing.T) {
 	if e.Info().Template != "smollm" {
 		t.Errorf("template %q", e.Info().Template)
 	}
-	r := Request{Messages: []Message{{"user", "What is the capital of France? Answer in one word."}}, K: 2, Temperature: 0.7, Seed: 1, MaxTokens: 12}
+	r := infer.Request{Messages: []infer.Message{{Role: "user", Content: "What is the capital of France? Answer in one word."}}, K: 2, Temperature: 0.7, Seed: 1, MaxTokens: 12}
 	a := gen(t, e, r)
 	b := gen(t, e, r)
 	if !strings.Contains(a.Candidates[0].Text, "Paris") {
@@ -257,8 +260,8 @@ func TestSmolLM(t *testing.T) {
 }
 
 func TestConcurrentCallers(t *testing.T) {
-	e := loadTiny(t, Options{Threads: 1})
-	r := Request{Messages: ask("join tables"), MaxTokens: 12}
+	e := loadTiny(t, infer.Options{Threads: 1})
+	r := infer.Request{Messages: ask("join tables"), MaxTokens: 12}
 	want := gen(t, e, r).Candidates[0].Text
 	errs := make(chan error, 3)
 	texts := make(chan string, 3)
@@ -283,7 +286,7 @@ func TestConcurrentCallers(t *testing.T) {
 
 func TestQuantizedKVCache(t *testing.T) {
 	// The default tiny model has 16-wide heads: a quantised cache would abort ggml.
-	if e, err := Load(tinyModel(t), Options{Threads: 1, ContextSize: 256, Parallel: 1, KVCacheType: "q8_0", FlashAttention: true}); err == nil {
+	if e, err := Load(tinyModel(t), infer.Options{Threads: 1, ContextSize: 256, Parallel: 1, KVCacheType: "q8_0", FlashAttention: true}); err == nil {
 		e.Close()
 		t.Fatal("q8_0 cache with 16-wide heads accepted")
 	}
@@ -293,7 +296,7 @@ func TestQuantizedKVCache(t *testing.T) {
 	if err := ggufwrite.WriteTiny(p, wide); err != nil {
 		t.Fatal(err)
 	}
-	for _, o := range []Options{
+	for _, o := range []infer.Options{
 		{KVCacheType: "q8_0", FlashAttention: true},
 		{KVCacheType: "q4_0", FlashAttention: true},
 		{KVCacheType: "q8_0"}, // llama.cpp may refuse a quantised V cache without flash attention: error or work, never abort
@@ -306,7 +309,7 @@ func TestQuantizedKVCache(t *testing.T) {
 			}
 			continue
 		}
-		if _, err := e.Generate(context.Background(), Request{Messages: ask("x"), K: 2, Temperature: 0.5, MaxTokens: 4}); err != nil {
+		if _, err := e.Generate(context.Background(), infer.Request{Messages: ask("x"), K: 2, Temperature: 0.5, MaxTokens: 4}); err != nil {
 			t.Errorf("%+v: %v", o, err)
 		}
 		e.Close()
@@ -314,8 +317,8 @@ func TestQuantizedKVCache(t *testing.T) {
 }
 
 func TestPlainRun(t *testing.T) {
-	e := loadTiny(t, Options{})
-	r := Request{Messages: ask("count rows"), MaxTokens: 8}
+	e := loadTiny(t, infer.Options{})
+	r := infer.Request{Messages: ask("count rows"), MaxTokens: 8}
 	for _, k := range []int{1, 3} {
 		p, err := e.PlainRun(context.Background(), r, k)
 		if err != nil {
@@ -327,7 +330,7 @@ func TestPlainRun(t *testing.T) {
 	}
 	// The plain run uses its own context: the engine's greedy output is unchanged.
 	a := gen(t, e, r)
-	b := gen(t, loadTiny(t, Options{}), r)
+	b := gen(t, loadTiny(t, infer.Options{}), r)
 	if a.Candidates[0].Text != b.Candidates[0].Text {
 		t.Errorf("after plain runs %q, fresh engine %q", a.Candidates[0].Text, b.Candidates[0].Text)
 	}
@@ -351,22 +354,22 @@ func (c *holdCtx) Err() error {
 }
 
 func TestQueuedRequestGivesUpAtDeadline(t *testing.T) {
-	e := loadTiny(t, Options{})
+	e := loadTiny(t, infer.Options{})
 	hold := &holdCtx{Context: context.Background(), holding: make(chan struct{}), release: make(chan struct{})}
 	done := make(chan error, 1)
 	go func() {
-		_, err := e.Generate(hold, Request{Messages: ask("first"), MaxTokens: 4})
+		_, err := e.Generate(hold, infer.Request{Messages: ask("first"), MaxTokens: 4})
 		done <- err
 	}()
 	<-hold.holding
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	t0 := time.Now()
-	_, err := e.Generate(ctx, Request{Messages: ask("queued"), MaxTokens: 4})
+	_, err := e.Generate(ctx, infer.Request{Messages: ask("queued"), MaxTokens: 4})
 	if !errors.Is(err, context.DeadlineExceeded) || time.Since(t0) > 5*time.Second {
 		t.Errorf("queued request: err %v after %v, want the deadline's error at once", err, time.Since(t0))
 	}
-	if _, err := e.PlainRun(ctx, Request{Messages: ask("queued"), MaxTokens: 4}, 1); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := e.PlainRun(ctx, infer.Request{Messages: ask("queued"), MaxTokens: 4}, 1); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("queued plain run: err %v", err)
 	}
 	close(hold.release)
@@ -374,5 +377,5 @@ func TestQueuedRequestGivesUpAtDeadline(t *testing.T) {
 		t.Fatalf("the holding request: %v", err)
 	}
 	// The engine is free again.
-	gen(t, e, Request{Messages: ask("after"), MaxTokens: 4})
+	gen(t, e, infer.Request{Messages: ask("after"), MaxTokens: 4})
 }

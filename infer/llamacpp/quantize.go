@@ -1,9 +1,11 @@
-package infer
+package llamacpp
 
 import (
 	"fmt"
 	"os"
 	"runtime"
+
+	"polarsbench/infer"
 )
 
 // quantTypes maps Quantize's type names to enum llama_ftype.
@@ -15,7 +17,7 @@ func Quantize(in, out, typ string) error {
 	if !ok {
 		return fmt.Errorf("quantize: unknown type %q (want q4_k_m, q8_0 or q4_0)", typ)
 	}
-	if _, err := Inspect(in); err != nil {
+	if _, err := infer.Inspect(in); err != nil {
 		return fmt.Errorf("quantize: %w", err)
 	}
 	if in == out {
@@ -26,7 +28,7 @@ func Quantize(in, out, typ string) error {
 		os.Remove(out)
 		return fmt.Errorf("quantize: llama.cpp failed on %s (code %d)", in, rc)
 	}
-	if _, err := Inspect(out); err != nil {
+	if _, err := infer.Inspect(out); err != nil {
 		return fmt.Errorf("quantize: the output does not validate: %w", err)
 	}
 	return nil

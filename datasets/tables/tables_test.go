@@ -1,4 +1,4 @@
-package datasets
+package tables
 
 import (
 	"bytes"
@@ -26,7 +26,7 @@ func tablesPython(t *testing.T) string {
 func TestBuildTablesIdentical(t *testing.T) {
 	py := tablesPython(t)
 	out := t.TempDir()
-	if err := BuildTables(repo.TableSources(), out, py); err != nil {
+	if err := Build(repo.TableSources(), out, py); err != nil {
 		t.Fatal(err)
 	}
 	built, _ := filepath.Glob(filepath.Join(out, "*.parquet"))
@@ -46,7 +46,7 @@ func TestBuildTablesIdentical(t *testing.T) {
 	// A second run rebuilds nothing: the mtimes stay.
 	before, _ := os.Stat(built[0])
 	time.Sleep(10 * time.Millisecond)
-	if err := BuildTables(repo.TableSources(), out, py); err != nil {
+	if err := Build(repo.TableSources(), out, py); err != nil {
 		t.Fatal(err)
 	}
 	after, _ := os.Stat(built[0])
@@ -57,7 +57,7 @@ func TestBuildTablesIdentical(t *testing.T) {
 	if err := os.WriteFile(built[0], []byte("PAR1"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := BuildTables(repo.TableSources(), out, py); err != nil {
+	if err := Build(repo.TableSources(), out, py); err != nil {
 		t.Fatal(err)
 	}
 	if st, _ := os.Stat(built[0]); st.Size() < 100 {
@@ -68,13 +68,13 @@ func TestBuildTablesIdentical(t *testing.T) {
 func TestBuildTablesErrors(t *testing.T) {
 	py := tablesPython(t)
 	src, out := t.TempDir(), t.TempDir()
-	if err := BuildTables(src, out, py); err == nil || !strings.Contains(err.Error(), "no *.jsonl.gz") {
+	if err := Build(src, out, py); err == nil || !strings.Contains(err.Error(), "no *.jsonl.gz") {
 		t.Fatalf("empty folder: %v", err)
 	}
 	// Not gzip at all.
 	bad := filepath.Join(src, "bad.jsonl.gz")
 	os.WriteFile(bad, []byte("not gzip"), 0o644)
-	if err := BuildTables(src, out, py); err == nil || !strings.Contains(err.Error(), "bad.jsonl.gz") {
+	if err := Build(src, out, py); err == nil || !strings.Contains(err.Error(), "bad.jsonl.gz") {
 		t.Fatalf("corrupt gzip: %v", err)
 	}
 	// Gzip, but a line is not JSON.
@@ -83,7 +83,7 @@ func TestBuildTablesErrors(t *testing.T) {
 	zw.Write([]byte("{\"a\": 1}\n{oops\n"))
 	zw.Close()
 	os.WriteFile(bad, buf.Bytes(), 0o644)
-	err := BuildTables(src, out, py)
+	err := Build(src, out, py)
 	if err == nil || !strings.Contains(err.Error(), "bad.jsonl.gz") || !strings.Contains(err.Error(), "line 2") {
 		t.Fatalf("bad json: %v", err)
 	}

@@ -1,4 +1,4 @@
-package infer
+package llamacpp
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"polarsbench/harness/repo"
+	"polarsbench/infer"
 )
 
 // The fast CPU path: ggml's repack buffer type must be compiled in (the
@@ -34,7 +35,7 @@ func TestRepackInUseTinyQ4_0(t *testing.T) {
 	if err := Quantize(tinyModel(t), q, "q4_0"); err != nil {
 		t.Fatal(err)
 	}
-	e, err := Load(q, Options{Threads: 2, ContextSize: 256, Parallel: 1})
+	e, err := Load(q, infer.Options{Threads: 2, ContextSize: 256, Parallel: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +44,7 @@ func TestRepackInUseTinyQ4_0(t *testing.T) {
 	if bufs["CPU_REPACK"] <= 0 {
 		t.Fatalf("weights by buffer type %v: nothing in CPU_REPACK; %s", bufs, repackHint)
 	}
-	if _, err := e.Generate(context.Background(), Request{Messages: ask("x"), MaxTokens: 4}); err != nil {
+	if _, err := e.Generate(context.Background(), infer.Request{Messages: ask("x"), MaxTokens: 4}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -53,7 +54,7 @@ func TestRepackInUseQwen(t *testing.T) {
 	if _, err := os.Stat(p); err != nil {
 		t.Skipf("Qwen not on disk (%s); run make models", p)
 	}
-	e, err := Load(p, Options{Threads: 2, ContextSize: 256, Parallel: 1})
+	e, err := Load(p, infer.Options{Threads: 2, ContextSize: 256, Parallel: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,11 @@
-package infer
+package llamacpp
 
 import (
 	"math"
 	"os"
 	"testing"
+
+	"polarsbench/infer"
 )
 
 func TestMain(m *testing.M) {
@@ -14,6 +16,6 @@ func TestMain(m *testing.M) {
 
 // sameCandidate compares candidates; log-probs may differ in the last digits
 // when the prompt was decoded in differently sized batches (prefix cache).
-func sameCandidate(a, b Candidate) bool {
+func sameCandidate(a, b infer.Candidate) bool {
 	return a.Text == b.Text && a.Tokens == b.Tokens && a.Finish == b.Finish && math.Abs(a.MeanLogprob-b.MeanLogprob) < 1e-3
 }

@@ -1,4 +1,4 @@
-package infer
+package llamacpp
 
 import (
 	"encoding/binary"
@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"polarsbench/harness/repo"
+	"polarsbench/infer"
 	"polarsbench/infer/ggufwrite"
 )
 
@@ -31,7 +32,7 @@ func smolModel(t testing.TB) string {
 
 func TestInspectTiny(t *testing.T) {
 	p := tinyModel(t)
-	info, err := Inspect(p)
+	info, err := infer.Inspect(p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,14 +42,14 @@ func TestInspectTiny(t *testing.T) {
 	e, ff := int64(d.Embd), int64(d.FF)
 	params := 2*e*vocab + e + int64(d.Layers)*(2*e+2*e*e+2*e*kvw+3*e*ff)
 	st, _ := os.Stat(p)
-	want := ModelInfo{Path: p, Name: "tiny-random-llama", Arch: "llama", Quant: "F32", Template: "chatml", Params: params, SizeBytes: st.Size(), ContextLength: d.Context}
+	want := infer.ModelInfo{Path: p, Name: "tiny-random-llama", Arch: "llama", Quant: "F32", Template: "chatml", Params: params, SizeBytes: st.Size(), ContextLength: d.Context}
 	if info != want {
 		t.Errorf("Inspect =\n %+v\nwant\n %+v", info, want)
 	}
 }
 
 func TestInspectSmol(t *testing.T) {
-	info, err := Inspect(smolModel(t))
+	info, err := infer.Inspect(smolModel(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +58,7 @@ func TestInspectSmol(t *testing.T) {
 	}
 }
 
-// TestBadFiles: every malformed file is an error from Inspect and Load; none
+// TestBadFiles: every malformed file is an error from infer.Inspect and Load; none
 // may reach llama.cpp, which would abort the test process.
 func TestBadFiles(t *testing.T) {
 	good, err := os.ReadFile(tinyModel(t))
@@ -92,17 +93,17 @@ func TestBadFiles(t *testing.T) {
 		paths[name] = p
 	}
 	for name, p := range paths {
-		if _, err := Inspect(p); err == nil {
-			t.Errorf("%s: Inspect accepted it", name)
+		if _, err := infer.Inspect(p); err == nil {
+			t.Errorf("%s: infer.Inspect accepted it", name)
 		} else if strings.Contains(err.Error(), "\n") {
 			t.Errorf("%s: error is not one line: %q", name, err)
 		}
-		if e, err := Load(p, Options{Threads: 1}); err == nil {
+		if e, err := Load(p, infer.Options{Threads: 1}); err == nil {
 			e.Close()
 			t.Errorf("%s: Load accepted it", name)
 		}
 	}
-	if _, err := Inspect(paths["data-past-eof"]); err == nil || !strings.Contains(err.Error(), "past the end") {
+	if _, err := infer.Inspect(paths["data-past-eof"]); err == nil || !strings.Contains(err.Error(), "past the end") {
 		t.Errorf("data-past-eof: want a past-the-end error, got %v", err)
 	}
 }

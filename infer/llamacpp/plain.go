@@ -1,10 +1,12 @@
-package infer
+package llamacpp
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"time"
+
+	"polarsbench/infer"
 
 	"github.com/ollama/ollama/llama"
 	"github.com/ollama/ollama/ml"
@@ -39,7 +41,7 @@ func rate(n int, ms float64) float64 {
 // the other k-1 sequences, then every sequence greedy-decodes r.MaxTokens tokens
 // (no stop strings, no end-of-generation check, no log-probs, no sampler), one
 // Decode per step. Only Temperature-free fields of r matter.
-func (e *Engine) PlainRun(ctx context.Context, r Request, k int) (PlainRates, error) {
+func (e *Engine) PlainRun(ctx context.Context, r infer.Request, k int) (PlainRates, error) {
 	p := PlainRates{K: k}
 	if k < 1 || r.MaxTokens < 1 {
 		return p, fmt.Errorf("plain run: k %d and max tokens %d must be at least 1", k, r.MaxTokens)

@@ -1,6 +1,8 @@
-// Package datasets holds the task formats and their loaders, table building,
-// synthetic task generation and training exports.
-package datasets
+// Package core holds the types every other package shares: a task (a question
+// with its tables and gold code), a table reference as the runner sends it, the
+// bench loaders and the kinds of failure a candidate's code can have. It imports
+// nothing from the project, so anything may import it.
+package core
 
 import (
 	"bufio"
@@ -8,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -154,12 +157,21 @@ func loadTaskLines(path string) ([]Task, error) {
 	return tasks, sc.Err()
 }
 
-// WriteTasks writes tasks in the project's task format, one JSON object per line.
-func WriteTasks(path string, tasks []Task) error { return writeJSONLines(path, tasks) }
+var nonWord = regexp.MustCompile(`[^a-z0-9]+`)
 
-// writeJSONLines writes one JSON object per line, HTML characters unescaped
+// NormalizeQuestion folds case, punctuation and spacing (ASCII letters and
+// digits only): the form in which synthesis drops near-duplicate questions and
+// the training export recognises a dev or held-out question.
+func NormalizeQuestion(s string) string {
+	return strings.TrimSpace(nonWord.ReplaceAllString(strings.ToLower(s), " "))
+}
+
+// WriteTasks writes tasks in the project's task format, one JSON object per line.
+func WriteTasks(path string, tasks []Task) error { return WriteJSONLines(path, tasks) }
+
+// WriteJSONLines writes one JSON object per line, HTML characters unescaped
 // (code holds < and > that must stay readable).
-func writeJSONLines[T any](path string, items []T) error {
+func WriteJSONLines[T any](path string, items []T) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
@@ -178,4 +190,18 @@ func writeJSONLines[T any](path string, items []T) error {
 		return err
 	}
 	return f.Close()
+}
+
+// IsIdentifier reports whether s is an ASCII Python identifier, the form a
+// table name must have to be a variable in the runner's script.
+func IsIdentifier(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
 }

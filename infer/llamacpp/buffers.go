@@ -1,4 +1,4 @@
-package infer
+package llamacpp
 
 /*
 #include <pthread.h>

@@ -1,4 +1,4 @@
-package infer
+package llamacpp
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"polarsbench/harness/repo"
+	"polarsbench/infer"
 )
 
 func TestLookupDraft(t *testing.T) {
@@ -32,7 +33,7 @@ func TestLookupDraft(t *testing.T) {
 
 // sameWithAndWithoutDraft generates r with drafting off and on (several
 // lengths): every candidate must be the same.
-func sameWithAndWithoutDraft(t *testing.T, e *Engine, r Request, lengths ...int) (accepted int) {
+func sameWithAndWithoutDraft(t *testing.T, e *Engine, r infer.Request, lengths ...int) (accepted int) {
 	t.Helper()
 	r.Draft = -1
 	plain := gen(t, e, r)
@@ -60,8 +61,8 @@ func sameWithAndWithoutDraft(t *testing.T, e *Engine, r Request, lengths ...int)
 }
 
 func TestDraftSameOutputTiny(t *testing.T) {
-	e := loadTiny(t, Options{})
-	for _, r := range []Request{
+	e := loadTiny(t, infer.Options{})
+	for _, r := range []infer.Request{
 		{Messages: ask("abcabcabcabc abcabc"), MaxTokens: 300}, // a random model falls into a loop: drafts from its own text get accepted
 		{Messages: ask("group by"), K: 4, Temperature: 0.9, Seed: 5, MaxTokens: 32, Stop: []string{"q"}},
 	} {
@@ -85,9 +86,9 @@ result = tpch_lineitem.group_by("l_returnflag").agg(pl.col("l_extendedprice").su
 
 Question: For each l_shipmode, the average l_discount and the total l_quantity of lines shipped in 2023, sorted by l_shipmode.`
 
-func codeRequest(k int) Request {
-	return Request{
-		Messages:  []Message{{"system", "You write Python Polars code. Assign the answer to result."}, {"user", codePrompt}},
+func codeRequest(k int) infer.Request {
+	return infer.Request{
+		Messages:  []infer.Message{{Role: "system", Content: "You write Python Polars code. Assign the answer to result."}, {Role: "user", Content: codePrompt}},
 		Prefill:   "```python\n",
 		Stop:      []string{"```"},
 		MaxTokens: 80,
@@ -103,7 +104,7 @@ func codeRequest(k int) Request {
 // or sampled. (Without it logits move by up to ~1 and greedy text can flip at
 // near-ties; the engine's K batching and prefix cache live with the same.)
 func TestDraftSameOutputSmolLM(t *testing.T) {
-	e, err := Load(smolModel(t), Options{Threads: 2, ContextSize: 1024, Parallel: 4, FlashAttention: true})
+	e, err := Load(smolModel(t), infer.Options{Threads: 2, ContextSize: 1024, Parallel: 4, FlashAttention: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +128,7 @@ func TestDraftSameOutputQwen(t *testing.T) {
 	if _, err := os.Stat(p); err != nil {
 		t.Skipf("Qwen not on disk (%s); run make models", p)
 	}
-	e, err := Load(p, Options{Threads: 2, ContextSize: 1024, Parallel: 4, FlashAttention: true})
+	e, err := Load(p, infer.Options{Threads: 2, ContextSize: 1024, Parallel: 4, FlashAttention: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +140,7 @@ func TestDraftSameOutputQwen(t *testing.T) {
 	if acc == 0 {
 		t.Error("no draft token accepted on a code prompt")
 	}
-	if _, err := e.Generate(context.Background(), Request{Messages: ask("x"), Draft: maxDraft + 1}); err == nil {
+	if _, err := e.Generate(context.Background(), infer.Request{Messages: ask("x"), Draft: infer.MaxDraft + 1}); err == nil {
 		t.Error("draft above the maximum accepted")
 	}
 }
