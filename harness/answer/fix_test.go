@@ -5,12 +5,12 @@ import (
 	"strings"
 	"testing"
 
-	"polarsbench/datasets"
+	"polarsbench/datasets/core"
 	"polarsbench/harness/schema"
 	"polarsbench/harness/worker"
 )
 
-func describe(t *testing.T, refs []datasets.TableRef) []*schema.Table {
+func describe(t *testing.T, refs []core.TableRef) []*schema.Table {
 	t.Helper()
 	c := schema.NewCache()
 	var out []*schema.Table

@@ -349,7 +349,7 @@ const maxFixes = 8
 // schemaFix executes the schema fixes (SchemaFixes) of the failed candidates,
 // and of the fixes that fail again with another column or name, up to three
 // rounds: a column of a third table needs a second join.
-func (s *Solver) schemaFix(ctx context.Context, tables []datasets.TableRef, described []*schema.Table, cands []Candidate) []Candidate {
+func (s *Solver) schemaFix(ctx context.Context, tables []core.TableRef, described []*schema.Table, cands []Candidate) []Candidate {
 	keys := schema.JoinKeys(described)
 	tried := map[string]bool{}
 	for _, c := range cands {
