@@ -9,9 +9,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"polarsbench/harness/proc"
 )
 
 //go:embed synth_helper.py
@@ -38,10 +39,9 @@ type Executor interface {
 
 // helper is one long-lived Python process speaking JSON lines (synth_helper.py).
 type helper struct {
-	cmd    *exec.Cmd
+	p      *proc.Process
 	stdin  io.WriteCloser
 	stdout *bufio.Reader
-	stderr *strings.Builder
 }
 
 // writeHelperScript puts the embedded script in a temporary folder; the caller removes it.
@@ -59,23 +59,13 @@ func writeHelperScript() (dir, path string, err error) {
 }
 
 func startHelper(python, script string) (*helper, error) {
-	cmd := exec.Command(python, script)
 	// One Polars thread per helper: helpers run side by side on a small machine.
-	cmd.Env = append(os.Environ(), "POLARS_MAX_THREADS=1", "PYTHONUNBUFFERED=1")
-	stdin, err := cmd.StdinPipe()
+	p, err := proc.Start(context.Background(), proc.Spec{Path: python, Args: []string{script},
+		Env: []string{"POLARS_MAX_THREADS=1", "PYTHONUNBUFFERED=1"}, Stdin: true, Stdout: true})
 	if err != nil {
-		return nil, err
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	h := &helper{cmd: cmd, stdin: stdin, stdout: bufio.NewReaderSize(stdout, 1<<20), stderr: &strings.Builder{}}
-	cmd.Stderr = h.stderr
-	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start python helper %s: %w", python, err)
 	}
-	return h, nil
+	return &helper{p: p, stdin: p.Stdin(), stdout: bufio.NewReaderSize(p.Stdout(), 1<<20)}, nil
 }
 
 // call sends one request and decodes the answer into out.
@@ -85,11 +75,11 @@ func (h *helper) call(req, out any) error {
 		return err
 	}
 	if _, err := h.stdin.Write(append(b, '\n')); err != nil {
-		return fmt.Errorf("python helper: %w (stderr: %s)", err, tail(h.stderr.String()))
+		return fmt.Errorf("python helper: %w (stderr: %s)", err, tail(h.p.Tail().String()))
 	}
 	line, err := h.stdout.ReadBytes('\n')
 	if err != nil {
-		return fmt.Errorf("python helper died: %w (stderr: %s)", err, tail(h.stderr.String()))
+		return fmt.Errorf("python helper died: %w (stderr: %s)", err, tail(h.p.Tail().String()))
 	}
 	var fatal struct {
 		Fatal string `json:"fatal"`
@@ -102,9 +92,8 @@ func (h *helper) call(req, out any) error {
 
 func (h *helper) close() {
 	h.stdin.Close()
-	if h.cmd.Wait() != nil && h.cmd.Process != nil {
-		h.cmd.Process.Kill()
-	}
+	_ = h.p.Wait()
+	h.p.Kill() // anything left in its group, and the pipes
 }
 
 func tail(s string) string {

@@ -3,13 +3,15 @@ package finetune
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"polarsbench/harness/proc"
 )
 
 // ImproveOptions configures one retraining round.
@@ -184,18 +186,21 @@ func appendJSONLine(path string, v any) error {
 
 // runTool runs one harness subcommand; an interrupt reaches it as SIGINT.
 func runTool(ctx context.Context, argv []string, log io.Writer) error {
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	tail := &tailBuffer{max: 16 << 10}
-	w := io.MultiWriter(log, tail)
-	cmd.Stdout, cmd.Stderr = w, w
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGINT) }
-	cmd.WaitDelay = childGrace
-	if err := cmd.Run(); err != nil {
+	p, err := proc.Run(ctx, proc.Spec{Path: argv[0], Args: argv[1:], StdoutTo: log, StderrTo: log, TailStdout: true,
+		StopSignal: syscall.SIGINT, Grace: childGrace})
+	if err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("%s %s interrupted", filepath.Base(argv[0]), argv[1])
 		}
-		return fmt.Errorf("%s %s failed (%v): %s", filepath.Base(argv[0]), argv[1], err, tail.lastLine())
+		tail := proc.NewTail(0) // the child did not start: nothing said
+		if p != nil {
+			tail = p.Tail()
+		}
+		var ee *proc.ExitError
+		if errors.As(err, &ee) {
+			err = ee.Err // the tail's line follows once, below
+		}
+		return fmt.Errorf("%s %s failed (%v): %s", filepath.Base(argv[0]), argv[1], err, lastLine(tail))
 	}
 	return nil
 }

@@ -4,7 +4,6 @@
 package judge
 
 import (
-	"bytes"
 	"context"
 	_ "embed"
 	"encoding/json"
@@ -14,9 +13,11 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+	"syscall"
 	"time"
 
 	"polarsbench/datasets"
+	"polarsbench/harness/proc"
 )
 
 // ValuesPython is the Python source of the names-insensitive fingerprint
@@ -203,6 +204,10 @@ func Run(ctx context.Context, python string, tables []datasets.TableRef, code st
 	return Verdict{OK: true, Fingerprint: fp}, nil
 }
 
+// maxStdout bounds what is kept of a judged script's stdout: its last lines
+// (the runner's line with five rows, the values line) are all that is read.
+const maxStdout = 4 << 20
+
 // runScript runs a script in a fresh interpreter. failure is the reason the
 // script itself failed (its last stderr line, or the timeout); err is for
 // problems around it.
@@ -219,16 +224,17 @@ func runScript(ctx context.Context, python, script string, timeout time.Duration
 	if err := f.Close(); err != nil {
 		return "", "", fmt.Errorf("judge: %w", err)
 	}
+	out := proc.NewTail(maxStdout)
 	runCtx := ctx
 	if timeout > 0 {
 		var cancel context.CancelFunc
 		runCtx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
-	cmd := exec.CommandContext(runCtx, python, f.Name())
-	var out, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &stderr
-	err = cmd.Run()
+	// Its own group, killed outright at the timeout or when ctx ends. The
+	// output is bounded: the verdict needs only the last lines of stdout.
+	p, err := proc.Run(runCtx, proc.Spec{Path: python, Args: []string{f.Name()}, TailBytes: 64 << 10,
+		StdoutTo: out, StopSignal: syscall.SIGKILL})
 	if ctx.Err() != nil {
 		return "", "", ctx.Err()
 	}
@@ -240,10 +246,10 @@ func runScript(ctx context.Context, python, script string, timeout time.Duration
 		return "", "", fmt.Errorf("judge: starting %s: %w", python, err)
 	}
 	if err != nil {
-		if l := lastLine(stderr.String()); l != "" {
+		if l := lastLine(p.Tail().String()); l != "" {
 			return "", l, nil
 		}
-		return "", err.Error(), nil
+		return "", exitErr.Error(), nil
 	}
 	return out.String(), "", nil
 }

@@ -251,7 +251,7 @@ func (p *Pool) run(pr *proc, t *task) (Outcome, bool) {
 		ipc []byte
 		err error
 	}
-	pr.stderr.reset()
+	pr.stderr.Reset()
 	ch := make(chan result, 1)
 	go func() {
 		r, ipcData, err := pr.roundTrip(body)
@@ -305,7 +305,7 @@ func (p *Pool) run(pr *proc, t *task) (Outcome, bool) {
 // memory limit aborts polars (Rust) with a message on stderr; anything else crashed.
 func (p *Pool) death(pr *proc) (string, string) {
 	how := "exited"
-	if st := pr.state; st != nil {
+	if st := pr.State(); st != nil {
 		if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 			how = "killed by signal " + ws.Signal().String()
 		} else {
@@ -313,12 +313,12 @@ func (p *Pool) death(pr *proc) (string, string) {
 		}
 	}
 	for _, sign := range []string{"memory allocation of", "MemoryError", "out of memory"} {
-		if l := pr.stderr.lineWith(sign); l != "" {
+		if l := pr.stderr.LineWith(sign); l != "" {
 			return KindMemory, fmt.Sprintf("out of memory: the worker %s (limit %d MB): %s", how, p.o.MemoryLimitMB, l)
 		}
 	}
 	msg := "the worker " + how + " while running the code"
-	if l := pr.stderr.lastLine(); l != "" {
+	if l := pr.stderr.LastLine(); l != "" {
 		msg += ": " + l
 	}
 	return KindCrashed, msg
