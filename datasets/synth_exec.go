@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"polarsbench/harness/fingerprint"
 	"polarsbench/harness/proc"
 )
 
@@ -21,13 +22,10 @@ var helperScript []byte
 // ExecResult is what running one gold answer gives under the runner's judging:
 // the fingerprint (hash of the sorted CSV, shape, ordered columns) or the error.
 type ExecResult struct {
-	OK        bool     `json:"ok"`
-	ErrorKind string   `json:"error_kind,omitempty"`
-	Error     string   `json:"error,omitempty"`
-	Hash      string   `json:"hash,omitempty"`
-	Rows      int      `json:"rows"`
-	Cols      int      `json:"cols"`
-	Columns   []string `json:"columns,omitempty"`
+	OK        bool   `json:"ok"`
+	ErrorKind string `json:"error_kind,omitempty"`
+	Error     string `json:"error,omitempty"`
+	fingerprint.Fingerprint
 }
 
 // Executor runs code over tables the way the runner does. The synthesiser

@@ -285,10 +285,10 @@ func (p *Pool) run(pr *proc, t *task) (Outcome, bool) {
 	if fp.Columns == nil {
 		fp.Columns = []string{}
 	}
-	out.Fingerprint = judge.Fingerprint{Hash: fp.Hash, Rows: fp.Rows, Cols: fp.Cols, Columns: fp.Columns}
-	if fp.Values != "" {
-		out.Fingerprint.Values, out.Fingerprint.ColumnValues = fp.Values, fp.ColumnValues
+	if fp.Values == "" {
+		fp.ColumnValues = nil // column hashes only come with the values fingerprint
 	}
+	out.Fingerprint = fp
 	if out.OK {
 		head, rec, err := decode(res.ipc, p.o.Allocator, p.o.HeadRows, t.job.WantRecord)
 		if err != nil {

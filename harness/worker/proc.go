@@ -94,21 +94,14 @@ type tableJSON struct {
 
 // reply is the JSON header the worker answers with; ipc_len bytes of Arrow IPC follow.
 type reply struct {
-	OK          bool   `json:"ok"`
-	Kind        string `json:"kind"`
-	Error       string `json:"error"`
-	Fingerprint struct {
-		Hash         string   `json:"hash"`
-		Rows         int      `json:"rows"`
-		Cols         int      `json:"cols"`
-		Columns      []string `json:"columns"`
-		Values       string   `json:"values"`
-		ColumnValues []string `json:"column_values"`
-	} `json:"fingerprint"`
-	Stdout string `json:"stdout"`
-	Stderr string `json:"stderr"`
-	Rows   int    `json:"rows"`
-	IPCLen int    `json:"ipc_len"`
+	OK          bool              `json:"ok"`
+	Kind        string            `json:"kind"`
+	Error       string            `json:"error"`
+	Fingerprint judge.Fingerprint `json:"fingerprint"`
+	Stdout      string            `json:"stdout"`
+	Stderr      string            `json:"stderr"`
+	Rows        int               `json:"rows"`
+	IPCLen      int               `json:"ipc_len"`
 }
 
 // maxFrame bounds a reply header: stdout and stderr are capped by the worker,
