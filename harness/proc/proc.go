@@ -217,17 +217,19 @@ func (p *Process) exitErr() error {
 }
 
 // Stop sends the stop signal to the child's group, waits up to grace for the
-// child to exit, then kills the group. Safe to call twice and concurrently;
-// the pipes stay open (Kill closes them).
+// child to exit, then kills what is left of the group (a grandchild that
+// ignored the signal would otherwise hold the output pipes open). Safe to
+// call twice and concurrently; the pipes stay open (Kill closes them).
 func (p *Process) Stop(grace time.Duration) {
 	p.stopOnce.Do(func() {
 		p.signal(p.spec.StopSignal)
+		t := time.NewTimer(grace)
+		defer t.Stop()
 		select {
 		case <-p.done:
-		case <-time.After(grace):
-			p.signal(syscall.SIGKILL)
-			<-p.done
+		case <-t.C:
 		}
+		p.signal(syscall.SIGKILL)
 	})
 	<-p.done
 }

@@ -39,6 +39,16 @@ func helper(mode string) {
 		}
 		fmt.Println(cmd.Process.Pid)
 		time.Sleep(time.Minute)
+	case "leave-grandchild":
+		// A grandchild that ignores SIGTERM and shares our stdout.
+		cmd := exec.Command(os.Args[0])
+		cmd.Env = append(os.Environ(), "PROC_HELPER=ignore-term")
+		cmd.Stdout = os.Stdout
+		if err := cmd.Start(); err != nil {
+			os.Exit(1)
+		}
+		fmt.Println(cmd.Process.Pid)
+		time.Sleep(time.Minute)
 	case "ignore-term":
 		signal.Ignore(syscall.SIGTERM)
 		fmt.Println("ready")
@@ -263,5 +273,35 @@ func TestFileOutputPassedThrough(t *testing.T) {
 	b, _ := os.ReadFile(f.Name())
 	if !strings.HasSuffix(string(b), "the real reason\n") {
 		t.Fatal("the file did not get the output")
+	}
+}
+
+// The child dies at the stop signal but its grandchild ignores it and holds
+// stdout: Stop must still end the group, or a reader never sees EOF.
+func TestStopEndsLeftoverGrandchild(t *testing.T) {
+	s := spec("leave-grandchild")
+	s.Stdout = true
+	p, err := Start(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Kill()
+	r := bufio.NewReader(p.Stdout())
+	line, _ := r.ReadString('\n')
+	gc, err := strconv.Atoi(strings.TrimSpace(line))
+	if err != nil {
+		t.Fatalf("grandchild pid: %q", line)
+	}
+	if l, _ := r.ReadString('\n'); l != "ready\n" {
+		t.Fatalf("grandchild said %q", l)
+	}
+	start := time.Now()
+	p.Stop(30 * time.Second)
+	if el := time.Since(start); el > 10*time.Second {
+		t.Fatalf("stop waited %s for a child that died at once", el)
+	}
+	waitGone(t, gc)
+	if _, err := r.ReadString('\n'); err == nil {
+		t.Fatal("stdout still open")
 	}
 }
