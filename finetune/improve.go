@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"polarsbench/harness/proc"
+	"polarsbench/harness/runlog"
 )
 
 // ImproveOptions configures one retraining round.
@@ -64,7 +65,7 @@ func Improve(ctx context.Context, o ImproveOptions) (Round, error) {
 	if err != nil {
 		r.Error = err.Error()
 	}
-	if herr := appendJSONLine(o.History, r); herr != nil && err == nil {
+	if herr := runlog.Append(o.History, r); herr != nil && err == nil {
 		err = fmt.Errorf("history: %w", herr)
 	}
 	return r, err
@@ -154,7 +155,7 @@ func promote(modelsDir, candidate string, r Round) (string, error) {
 	rec := map[string]any{"time": time.Now().UTC(), "model": name, "sha256": r.Manifest.Output.SHA256,
 		"replaces": r.Incumbent, "decision": r.Decision, "base_sha256": r.Manifest.Base.SHA256,
 		"data_sha256": r.Manifest.Data.SHA256, "git_commit": r.Manifest.GitCommit}
-	return name, appendJSONLine(filepath.Join(modelsDir, "promotions.jsonl"), rec)
+	return name, runlog.Append(filepath.Join(modelsDir, "promotions.jsonl"), rec)
 }
 
 func readResults(runDir string) any {
@@ -163,25 +164,6 @@ func readResults(runDir string) any {
 		return v
 	}
 	return nil
-}
-
-func appendJSONLine(path string, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
 
 // runTool runs one harness subcommand; an interrupt reaches it as SIGINT.

@@ -124,7 +124,7 @@ func Compare(a, b Run) Comparison {
 		ca, cb := classOnly(sa), classOnly(sb)
 		c.ClassesA[ca]++
 		c.ClassesB[cb]++
-		va, vb := sa.ValuesRight(), sb.ValuesRight()
+		va, vb := score.ValuesRight(sa), score.ValuesRight(sb)
 		switch {
 		case va && !vb:
 			c.ValuesRightOnlyInA++
