@@ -9,11 +9,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 
 	"polarsbench/datasets/core"
+	"polarsbench/harness/fingerprint"
+	"polarsbench/harness/proc"
 )
 
 //go:embed synth_helper.py
@@ -22,13 +23,10 @@ var helperScript []byte
 // ExecResult is what running one gold answer gives under the runner's judging:
 // the fingerprint (hash of the sorted CSV, shape, ordered columns) or the error.
 type ExecResult struct {
-	OK        bool     `json:"ok"`
-	ErrorKind string   `json:"error_kind,omitempty"`
-	Error     string   `json:"error,omitempty"`
-	Hash      string   `json:"hash,omitempty"`
-	Rows      int      `json:"rows"`
-	Cols      int      `json:"cols"`
-	Columns   []string `json:"columns,omitempty"`
+	OK        bool   `json:"ok"`
+	ErrorKind string `json:"error_kind,omitempty"`
+	Error     string `json:"error,omitempty"`
+	fingerprint.Fingerprint
 }
 
 // Executor runs code over tables the way the runner does. The synthesiser
@@ -40,10 +38,9 @@ type Executor interface {
 
 // helper is one long-lived Python process speaking JSON lines (synth_helper.py).
 type helper struct {
-	cmd    *exec.Cmd
+	p      *proc.Process
 	stdin  io.WriteCloser
 	stdout *bufio.Reader
-	stderr *strings.Builder
 }
 
 // writeHelperScript puts the embedded script in a temporary folder; the caller removes it.
@@ -61,23 +58,13 @@ func writeHelperScript() (dir, path string, err error) {
 }
 
 func startHelper(python, script string) (*helper, error) {
-	cmd := exec.Command(python, script)
 	// One Polars thread per helper: helpers run side by side on a small machine.
-	cmd.Env = append(os.Environ(), "POLARS_MAX_THREADS=1", "PYTHONUNBUFFERED=1")
-	stdin, err := cmd.StdinPipe()
+	p, err := proc.Start(context.Background(), proc.Spec{Path: python, Args: []string{script},
+		Env: []string{"POLARS_MAX_THREADS=1", "PYTHONUNBUFFERED=1"}, Stdin: true, Stdout: true})
 	if err != nil {
-		return nil, err
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	h := &helper{cmd: cmd, stdin: stdin, stdout: bufio.NewReaderSize(stdout, 1<<20), stderr: &strings.Builder{}}
-	cmd.Stderr = h.stderr
-	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start python helper %s: %w", python, err)
 	}
-	return h, nil
+	return &helper{p: p, stdin: p.Stdin(), stdout: bufio.NewReaderSize(p.Stdout(), 1<<20)}, nil
 }
 
 // call sends one request and decodes the answer into out.
@@ -87,11 +74,11 @@ func (h *helper) call(req, out any) error {
 		return err
 	}
 	if _, err := h.stdin.Write(append(b, '\n')); err != nil {
-		return fmt.Errorf("python helper: %w (stderr: %s)", err, tail(h.stderr.String()))
+		return fmt.Errorf("python helper: %w (stderr: %s)", err, tail(h.p.Tail().String()))
 	}
 	line, err := h.stdout.ReadBytes('\n')
 	if err != nil {
-		return fmt.Errorf("python helper died: %w (stderr: %s)", err, tail(h.stderr.String()))
+		return fmt.Errorf("python helper died: %w (stderr: %s)", err, tail(h.p.Tail().String()))
 	}
 	var fatal struct {
 		Fatal string `json:"fatal"`
@@ -104,9 +91,8 @@ func (h *helper) call(req, out any) error {
 
 func (h *helper) close() {
 	h.stdin.Close()
-	if h.cmd.Wait() != nil && h.cmd.Process != nil {
-		h.cmd.Process.Kill()
-	}
+	_ = h.p.Wait()
+	h.p.Kill() // anything left in its group, and the pipes
 }
 
 func tail(s string) string {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"polarsbench/datasets/core"
+	"polarsbench/harness/fingerprint"
 	"polarsbench/harness/repo"
 )
 
@@ -161,12 +162,15 @@ func TestSynthKeptTasksReallyRun(t *testing.T) {
 
 func TestSynthRejectsBadDrafts(t *testing.T) {
 	inputs := map[string]bool{"in": true}
-	ok := ExecResult{OK: true, Hash: "h", Rows: 3, Cols: 2}
+	ran := func(hash string, rows, cols int) ExecResult {
+		return ExecResult{OK: true, Fingerprint: fingerprint.Fingerprint{Hash: hash, Rows: rows, Cols: cols}}
+	}
+	ok := ran("h", 3, 2)
 	cases := map[string][2]ExecResult{
 		RejectError:          {{OK: false, Error: "boom"}, ok},
-		RejectNondeterminism: {ok, {OK: true, Hash: "other", Rows: 3, Cols: 2}},
-		RejectEmpty:          {{OK: true, Hash: "e", Rows: 0, Cols: 2}, {OK: true, Hash: "e", Rows: 0, Cols: 2}},
-		RejectInputCopy:      {{OK: true, Hash: "in", Rows: 3, Cols: 2}, {OK: true, Hash: "in", Rows: 3, Cols: 2}},
+		RejectNondeterminism: {ok, ran("other", 3, 2)},
+		RejectEmpty:          {ran("e", 0, 2), ran("e", 0, 2)},
+		RejectInputCopy:      {ran("in", 3, 2), ran("in", 3, 2)},
 		"":                   {ok, ok},
 	}
 	for want, res := range cases {

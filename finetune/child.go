@@ -10,10 +10,10 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
+	"polarsbench/harness/proc"
 	"polarsbench/harness/repo"
 )
 
@@ -77,24 +77,16 @@ var childGrace = 10 * time.Second
 // SIGINT to the whole group (the script and any `accelerate launch` workers),
 // then SIGKILL after childGrace. A failure carries the child's last stderr line.
 func runChild(ctx context.Context, argv []string, env []string, onEvent func(Event)) (Event, error) {
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGINT) }
-	cmd.WaitDelay = childGrace
-	stdout, err := cmd.StdoutPipe()
+	p, err := proc.Start(ctx, proc.Spec{Path: argv[0], Args: argv[1:], Env: env, Stdout: true,
+		TailBytes: 64 << 10, StopSignal: syscall.SIGINT, Grace: childGrace})
 	if err != nil {
-		return Event{}, err
-	}
-	stderr := &tailBuffer{max: 64 << 10}
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
 		return Event{}, fmt.Errorf("start %s: %w", argv[0], err)
 	}
 	// Whatever happens, nothing of the group outlives this call.
-	defer syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	defer p.Kill()
 
 	var done Event
+	stdout := p.Stdout()
 	sc := bufio.NewScanner(stdout)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	for sc.Scan() {
@@ -111,52 +103,30 @@ func runChild(ctx context.Context, argv []string, env []string, onEvent func(Eve
 		}
 	}
 	_, _ = io.Copy(io.Discard, stdout)
-	err = cmd.Wait()
+	err = p.Wait()
 	if ctx.Err() != nil {
 		return Event{}, fmt.Errorf("training interrupted: %w", ctx.Err())
 	}
 	if err != nil {
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
-			return Event{}, fmt.Errorf("training failed (exit %d): %s", ee.ExitCode(), stderr.lastLine())
+			return Event{}, fmt.Errorf("training failed (exit %d): %s", ee.ExitCode(), lastLine(p.Tail()))
 		}
 		return Event{}, err
 	}
 	if done.Event == "" {
-		return Event{}, fmt.Errorf("training ended without a summary line: %s", stderr.lastLine())
+		return Event{}, fmt.Errorf("training ended without a summary line: %s", lastLine(p.Tail()))
 	}
 	return done, nil
 }
 
-// tailBuffer keeps the last max bytes written to it.
-type tailBuffer struct {
-	mu  sync.Mutex
-	max int
-	b   []byte
-}
-
-func (t *tailBuffer) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.b = append(t.b, p...)
-	if len(t.b) > t.max {
-		t.b = t.b[len(t.b)-t.max:]
-	}
-	return len(p), nil
-}
-
 // lastLine prefers the script's own "train_lora: error:" line over library noise.
-func (t *tailBuffer) lastLine() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	lines := strings.Split(strings.TrimSpace(string(t.b)), "\n")
-	for i := len(lines) - 1; i >= 0; i-- {
-		if strings.HasPrefix(lines[i], "train_lora:") {
-			return strings.TrimSpace(lines[i])
-		}
+func lastLine(t *proc.Tail) string {
+	if l := t.Find(func(line string) bool { return strings.HasPrefix(line, "train_lora:") }); l != "" {
+		return l
 	}
-	if s := strings.TrimSpace(lines[len(lines)-1]); s != "" {
-		return s
+	if l := t.LastLine(); l != "" {
+		return l
 	}
 	return "(no message on stderr)"
 }

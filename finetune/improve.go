@@ -3,13 +3,16 @@ package finetune
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"polarsbench/harness/proc"
+	"polarsbench/harness/runlog"
 )
 
 // ImproveOptions configures one retraining round.
@@ -62,7 +65,7 @@ func Improve(ctx context.Context, o ImproveOptions) (Round, error) {
 	if err != nil {
 		r.Error = err.Error()
 	}
-	if herr := appendJSONLine(o.History, r); herr != nil && err == nil {
+	if herr := runlog.Append(o.History, r); herr != nil && err == nil {
 		err = fmt.Errorf("history: %w", herr)
 	}
 	return r, err
@@ -152,7 +155,7 @@ func promote(modelsDir, candidate string, r Round) (string, error) {
 	rec := map[string]any{"time": time.Now().UTC(), "model": name, "sha256": r.Manifest.Output.SHA256,
 		"replaces": r.Incumbent, "decision": r.Decision, "base_sha256": r.Manifest.Base.SHA256,
 		"data_sha256": r.Manifest.Data.SHA256, "git_commit": r.Manifest.GitCommit}
-	return name, appendJSONLine(filepath.Join(modelsDir, "promotions.jsonl"), rec)
+	return name, runlog.Append(filepath.Join(modelsDir, "promotions.jsonl"), rec)
 }
 
 func readResults(runDir string) any {
@@ -163,39 +166,23 @@ func readResults(runDir string) any {
 	return nil
 }
 
-func appendJSONLine(path string, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
 // runTool runs one harness subcommand; an interrupt reaches it as SIGINT.
 func runTool(ctx context.Context, argv []string, log io.Writer) error {
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	tail := &tailBuffer{max: 16 << 10}
-	w := io.MultiWriter(log, tail)
-	cmd.Stdout, cmd.Stderr = w, w
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGINT) }
-	cmd.WaitDelay = childGrace
-	if err := cmd.Run(); err != nil {
+	p, err := proc.Run(ctx, proc.Spec{Path: argv[0], Args: argv[1:], StdoutTo: log, StderrTo: log, TailStdout: true,
+		StopSignal: syscall.SIGINT, Grace: childGrace})
+	if err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("%s %s interrupted", filepath.Base(argv[0]), argv[1])
 		}
-		return fmt.Errorf("%s %s failed (%v): %s", filepath.Base(argv[0]), argv[1], err, tail.lastLine())
+		tail := proc.NewTail(0) // the child did not start: nothing said
+		if p != nil {
+			tail = p.Tail()
+		}
+		var ee *proc.ExitError
+		if errors.As(err, &ee) {
+			err = ee.Err // the tail's line follows once, below
+		}
+		return fmt.Errorf("%s %s failed (%v): %s", filepath.Base(argv[0]), argv[1], err, lastLine(tail))
 	}
 	return nil
 }

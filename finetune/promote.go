@@ -1,12 +1,11 @@
 package finetune
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
 	"os"
 	"sort"
 
+	"polarsbench/harness/runlog"
 	"polarsbench/reports"
 )
 
@@ -29,37 +28,31 @@ type Decision struct {
 }
 
 // ReadOutcomes reads a run's samples.jsonl ({"id", "correct", ...} per line)
-// into id -> correct. A repeated id is an error: pairing would be ambiguous.
+// into id -> correct, skipping a torn last line (runlog.Read). A repeated id
+// is an error: pairing would be ambiguous.
 func ReadOutcomes(path string) (map[string]bool, error) {
-	f, err := os.Open(path)
+	// The scorer's sample, with "correct" required: a line without it is not
+	// an outcome (runlog.Sample's bool could not tell it from false).
+	type outcome struct {
+		runlog.Sample
+		Correct *bool `json:"correct"`
+	}
+	if _, err := os.Stat(path); err != nil {
+		return nil, err
+	}
+	samples, _, err := runlog.Read[outcome](path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
 	out := map[string]bool{}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	for line := 1; sc.Scan(); line++ {
-		if len(sc.Bytes()) == 0 {
-			continue
-		}
-		var s struct {
-			ID      string `json:"id"`
-			Correct *bool  `json:"correct"`
-		}
-		if err := json.Unmarshal(sc.Bytes(), &s); err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", path, line, err)
-		}
+	for i, s := range samples {
 		if s.ID == "" || s.Correct == nil {
-			return nil, fmt.Errorf("%s:%d: a sample needs \"id\" and \"correct\"", path, line)
+			return nil, fmt.Errorf("%s: sample %d: a sample needs \"id\" and \"correct\"", path, i+1)
 		}
 		if _, dup := out[s.ID]; dup {
-			return nil, fmt.Errorf("%s:%d: id %q appears twice", path, line, s.ID)
+			return nil, fmt.Errorf("%s: sample %d: id %q appears twice", path, i+1, s.ID)
 		}
 		out[s.ID] = *s.Correct
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("%s: no samples", path)

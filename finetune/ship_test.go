@@ -16,11 +16,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"polarsbench/datasets/core"
+	"polarsbench/harness/proc"
 	"polarsbench/harness/repo"
 )
 
@@ -261,24 +261,20 @@ func TestShippedTreeServesTheRunner(t *testing.T) {
 	m := readManifest(t, out)
 	checkPortable(t, m.Binary.ISA)
 	port := freePort(t)
-	cmd := exec.Command(py, "-m", "uvicorn", "main:app", "--host", "127.0.0.1", "--port", fmt.Sprint(port), "--timeout-keep-alive", "1200")
-	cmd.Dir = out
-	cmd.Env = append(os.Environ(), "HARNESS_ROOT=") // the tree must find everything itself
-	logs := &tailBuffer{max: 1 << 20}               // locked: the server writes while the test reads
-	cmd.Stdout, cmd.Stderr = logs, logs
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	srv, err := proc.Start(context.Background(), proc.Spec{Path: py,
+		Args: []string{"-m", "uvicorn", "main:app", "--host", "127.0.0.1", "--port", fmt.Sprint(port), "--timeout-keep-alive", "1200"},
+		Dir:  out,
+		Env:  []string{"HARNESS_ROOT="}, // the tree must find everything itself
+		// The tail is locked: the server writes while the test reads.
+		TailStdout: true, TailBytes: 1 << 20,
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
+	logs := srv.Tail()
 	defer func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		}
+		srv.Stop(15 * time.Second)
+		srv.Kill()
 	}()
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	deadline := time.Now().Add(3 * time.Minute)
@@ -344,10 +340,4 @@ func freePort(t *testing.T) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
-}
-
-func (t *tailBuffer) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return string(t.b)
 }

@@ -10,6 +10,7 @@ import (
 	"gonum.org/v1/gonum/stat"
 	"gonum.org/v1/plot"
 
+	"polarsbench/harness/runlog"
 	"polarsbench/harness/score"
 )
 
@@ -17,7 +18,7 @@ import (
 const ReportFile = "report.md"
 
 // Stages are the server's timings_ms keys shown per stage, in pipeline order.
-var Stages = []string{"schema", "prompt", "prefill", "decode", "execute", "vote", "repair"}
+var Stages = runlog.Stages
 
 // Write renders run.Dir/report.md and its PNG plots and returns the report's path.
 func Write(run Run) (string, error) {

@@ -164,7 +164,7 @@ func Compare(a, b Run) Comparison {
 		ca, cb := classOnly(sa), classOnly(sb)
 		c.ClassesA[ca]++
 		c.ClassesB[cb]++
-		values.Add(sa.ValuesRight(), sb.ValuesRight())
+		values.Add(score.ValuesRight(sa), score.ValuesRight(sb))
 		strict.Add(sa.Correct, sb.Correct)
 		f := Flip{ID: sa.ID, Category: sa.Category, KindA: sa.Kind(), KindB: sb.Kind(), ClassA: ca, ClassB: cb}
 		switch {

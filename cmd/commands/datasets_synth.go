@@ -104,6 +104,5 @@ func (e poolExec) Exec(ctx context.Context, tables []core.TableRef, code string)
 	if err != nil {
 		return datasets.ExecResult{}, err
 	}
-	return datasets.ExecResult{OK: out.OK, ErrorKind: out.ErrorKind, Error: out.Error,
-		Hash: out.Fingerprint.Hash, Rows: out.Fingerprint.Rows, Cols: out.Fingerprint.Cols, Columns: out.Fingerprint.Columns}, nil
+	return datasets.ExecResult{OK: out.OK, ErrorKind: out.ErrorKind, Error: out.Error, Fingerprint: out.Fingerprint}, nil
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"polarsbench/datasets/core"
+	"polarsbench/harness/fingerprint"
 	"polarsbench/harness/prompt"
 	"polarsbench/harness/schema"
 	"polarsbench/infer"
@@ -52,28 +53,16 @@ type runSample struct {
 	Gold        string          `json:"gold"`
 	Correct     bool            `json:"correct"`
 	GoldVerdict struct {
-		OK          bool          `json:"ok"`
-		Fingerprint fingerprintJS `json:"fingerprint"`
+		OK          bool                    `json:"ok"`
+		Fingerprint fingerprint.Fingerprint `json:"fingerprint"`
 	} `json:"gold_verdict"`
 	Server *struct {
 		Candidates []struct {
-			Code        string        `json:"code"`
-			OK          bool          `json:"ok"`
-			Fingerprint fingerprintJS `json:"fingerprint"`
+			Code        string                  `json:"code"`
+			OK          bool                    `json:"ok"`
+			Fingerprint fingerprint.Fingerprint `json:"fingerprint"`
 		} `json:"candidates"`
 	} `json:"server"`
-}
-
-type fingerprintJS struct {
-	Hash    string   `json:"hash"`
-	Rows    int      `json:"rows"`
-	Cols    int      `json:"cols"`
-	Columns []string `json:"columns"`
-}
-
-func (f fingerprintJS) equal(g fingerprintJS) bool {
-	return f.Hash != "" && f.Hash == g.Hash && f.Rows == g.Rows && f.Cols == g.Cols &&
-		strings.Join(f.Columns, "\x00") == strings.Join(g.Columns, "\x00")
 }
 
 // target is one chosen (question, code) pair before rendering.
@@ -202,7 +191,7 @@ func pickTarget(s runSample) *target {
 	}
 	if s.Server != nil && s.GoldVerdict.OK {
 		for _, c := range s.Server.Candidates {
-			if c.OK && strings.TrimSpace(c.Code) != "" && c.Fingerprint.equal(s.GoldVerdict.Fingerprint) {
+			if c.OK && strings.TrimSpace(c.Code) != "" && c.Fingerprint.Matches(s.GoldVerdict.Fingerprint) {
 				return &target{code: c.Code, source: "model"}
 			}
 		}

@@ -42,50 +42,6 @@ type Solver struct {
 	Model    string // logged with each record
 }
 
-// Timings are milliseconds per stage of one question.
-type Timings struct {
-	Schema  float64 `json:"schema"`
-	Prompt  float64 `json:"prompt"`
-	Prefill float64 `json:"prefill"`
-	Decode  float64 `json:"decode"`
-	Execute float64 `json:"execute"`
-	Vote    float64 `json:"vote"`
-	Fix     float64 `json:"fix"`
-	Repair  float64 `json:"repair"`
-	Total   float64 `json:"total"`
-}
-
-// Record is the log line of one question: everything needed to re-analyse it.
-type Record struct {
-	RequestID     string          `json:"request_id"`
-	Time          string          `json:"time"`
-	Model         string          `json:"model,omitempty"`
-	Question      string          `json:"question"`
-	Tables        []core.TableRef `json:"tables"`
-	PromptHash    string          `json:"prompt_hash"`
-	PromptVersion string          `json:"prompt_version"`
-	PromptTokens  int             `json:"prompt_tokens"`
-	CachedTokens  int             `json:"cached_tokens"`
-	Examples      []string        `json:"examples"`
-	JoinPlan      prompt.JoinPlan `json:"join_plan"`
-	Variants      []Variant       `json:"variants"`
-	Skipped       int             `json:"skipped"` // candidates not generated: the vote was already decided
-	Candidates    []Candidate     `json:"candidates"`
-	Votes         []Vote          `json:"votes"`
-	Chosen        int             `json:"chosen"` // index into Candidates; -1 when the answer is a fallback
-	Answer        string          `json:"answer"`
-	Error         string          `json:"error"` // what went wrong inside, when anything did
-	Settings      Settings        `json:"settings"`
-	TimingsMS     Timings         `json:"timings_ms"`
-}
-
-// Variant is one prompt the candidates came from: Members index Candidates.
-type Variant struct {
-	Name    string `json:"name"`
-	Prefill string `json:"prefill"`
-	Members []int  `json:"members"`
-}
-
 // maxQuestionChars bounds what of a question reaches the prompt: a huge
 // question must still get an answer, not a context overflow.
 const maxQuestionChars = 2000

@@ -8,33 +8,6 @@ import (
 	"polarsbench/harness/judge"
 )
 
-// Candidate is one generated answer and what executing it gave.
-type Candidate struct {
-	Code        string            `json:"code"`
-	Tokens      int               `json:"tokens"`
-	MeanLogprob float64           `json:"mean_logprob"`
-	Finish      string            `json:"finish"`
-	Repair      bool              `json:"repair,omitempty"` // produced by the repair round
-	Fix         string            `json:"fix,omitempty"`    // the schema fix that rewrote a failed candidate (SchemaFixes)
-	OK          bool              `json:"ok"`
-	ErrorKind   string            `json:"error_kind,omitempty"`
-	Error       string            `json:"error,omitempty"`
-	Fingerprint judge.Fingerprint `json:"fingerprint"`
-	Group       int               `json:"group"` // index into the votes; -1 when it failed
-}
-
-// Vote is one group of candidates whose results have the same fingerprint.
-type Vote struct {
-	FingerprintHash string `json:"fingerprint_hash"` // the runner's hash of the group's first member
-	// ValuesHash is the names-insensitive fingerprint the group shares when
-	// grouped by values (VoteValues); empty under VoteStrict.
-	ValuesHash string `json:"values_hash,omitempty"`
-	Rows       int    `json:"rows"`
-	Cols       int    `json:"cols"`
-	Count      int    `json:"count"`
-	Members    []int  `json:"members"`
-}
-
 // Vote groupings (Settings.Vote).
 const (
 	// VoteStrict groups candidates by the runner's fingerprint: hash, shape and

@@ -4,7 +4,6 @@
 package judge
 
 import (
-	"bytes"
 	"context"
 	_ "embed"
 	"encoding/json"
@@ -14,9 +13,12 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+	"syscall"
 	"time"
 
 	"polarsbench/datasets/core"
+	"polarsbench/harness/fingerprint"
+	"polarsbench/harness/proc"
 )
 
 // ValuesPython is the Python source of the names-insensitive fingerprint
@@ -26,65 +28,9 @@ import (
 //go:embed values.py
 var ValuesPython string
 
-// Fingerprint is what the runner compares between an answer and the gold
-// (Hash, Rows, Cols, Columns), plus the names-insensitive fingerprint.
-type Fingerprint struct {
-	Hash    string   `json:"hash"`
-	Rows    int      `json:"rows"`
-	Cols    int      `json:"cols"`
-	Columns []string `json:"columns"`
-	// Values is the names-insensitive fingerprint: a hash of the multiset of
-	// the result's rows, each row a tuple of cells taken as the runner's CSV
-	// prints them, with the columns in a canonical order (by ColumnValues).
-	// Two results have equal Values when they hold the same rows up to column
-	// names, column order and row order (up to hash collisions; values.py has
-	// the details). Results the runner calls equal always have equal Values.
-	// Empty when it could not be computed (or in records older than it).
-	Values string `json:"values,omitempty"`
-	// ColumnValues[i] is the hash of the multiset of column i's cells (Columns
-	// order), blind to the column's name and to row order.
-	ColumnValues []string `json:"column_values,omitempty"`
-}
-
-// Equal reports whether f and g agree on hash, shape and the ordered column list.
-func (f Fingerprint) Equal(g Fingerprint) bool {
-	if f.Hash != g.Hash || f.Rows != g.Rows || f.Cols != g.Cols || len(f.Columns) != len(g.Columns) {
-		return false
-	}
-	for i := range f.Columns {
-		if f.Columns[i] != g.Columns[i] {
-			return false
-		}
-	}
-	return true
-}
-
-// ValuesEqual reports whether f and g hold the same rows up to column names
-// and column order. False when either lacks the values fingerprint.
-func (f Fingerprint) ValuesEqual(g Fingerprint) bool {
-	return f.Values != "" && f.Values == g.Values && f.Rows == g.Rows && f.Cols == g.Cols
-}
-
-// ColumnsContain reports whether every column of g has a column of f with the
-// same multiset of values, each matched to a distinct one (g's columns are a
-// sub-multiset of f's by ColumnValues). It is necessary, not sufficient, for f
-// kept to some of its columns to equal g: rows are not aligned (see Contained).
-func (f Fingerprint) ColumnsContain(g Fingerprint) bool {
-	if len(f.ColumnValues) != f.Cols || len(g.ColumnValues) != g.Cols || g.Cols == 0 || g.Cols > f.Cols {
-		return false
-	}
-	have := map[string]int{}
-	for _, h := range f.ColumnValues {
-		have[h]++
-	}
-	for _, h := range g.ColumnValues {
-		if have[h] == 0 {
-			return false
-		}
-		have[h]--
-	}
-	return true
-}
+// Fingerprint is the result fingerprint (harness/fingerprint), named here
+// because the judge is where the runner's comparison lives.
+type Fingerprint = fingerprint.Fingerprint
 
 // Verdict is the outcome of one judged run.
 type Verdict struct {
@@ -203,6 +149,10 @@ func Run(ctx context.Context, python string, tables []core.TableRef, code string
 	return Verdict{OK: true, Fingerprint: fp}, nil
 }
 
+// maxStdout bounds what is kept of a judged script's stdout: its last lines
+// (the runner's line with five rows, the values line) are all that is read.
+const maxStdout = 4 << 20
+
 // runScript runs a script in a fresh interpreter. failure is the reason the
 // script itself failed (its last stderr line, or the timeout); err is for
 // problems around it.
@@ -219,16 +169,17 @@ func runScript(ctx context.Context, python, script string, timeout time.Duration
 	if err := f.Close(); err != nil {
 		return "", "", fmt.Errorf("judge: %w", err)
 	}
+	out := proc.NewTail(maxStdout)
 	runCtx := ctx
 	if timeout > 0 {
 		var cancel context.CancelFunc
 		runCtx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
-	cmd := exec.CommandContext(runCtx, python, f.Name())
-	var out, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &stderr
-	err = cmd.Run()
+	// Its own group, killed outright at the timeout or when ctx ends. The
+	// output is bounded: the verdict needs only the last lines of stdout.
+	p, err := proc.Run(runCtx, proc.Spec{Path: python, Args: []string{f.Name()}, TailBytes: 64 << 10,
+		StdoutTo: out, StopSignal: syscall.SIGKILL})
 	if ctx.Err() != nil {
 		return "", "", ctx.Err()
 	}
@@ -240,10 +191,10 @@ func runScript(ctx context.Context, python, script string, timeout time.Duration
 		return "", "", fmt.Errorf("judge: starting %s: %w", python, err)
 	}
 	if err != nil {
-		if l := lastLine(stderr.String()); l != "" {
+		if l := lastLine(p.Tail().String()); l != "" {
 			return "", l, nil
 		}
-		return "", err.Error(), nil
+		return "", exitErr.Error(), nil
 	}
 	return out.String(), "", nil
 }

@@ -110,7 +110,7 @@ func TestClassifyHandMade(t *testing.T) {
 	old := samples[1]
 	old.Class, old.ClassDetail = "", ""
 	Summarize(&res, []Sample{old})
-	if res.Classes[ClassNames] != 1 || res.ValuesN != 1 || !old.ValuesRight() {
+	if res.Classes[ClassNames] != 1 || res.ValuesN != 1 || !ValuesRight(old) {
 		t.Errorf("unstored class: %v values N %d", res.Classes, res.ValuesN)
 	}
 }

@@ -8,11 +8,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
-	"polarsbench/datasets/core"
-	"polarsbench/harness/judge"
+	"polarsbench/harness/runlog"
 )
 
 // Files of a run folder.
@@ -24,67 +22,19 @@ const (
 	ServerOutput = "server.out"
 )
 
-// ServerLine is the server's log line for a request, merged into its sample.
-type ServerLine struct {
-	PromptHash    string             `json:"prompt_hash,omitempty"`
-	PromptVersion string             `json:"prompt_version,omitempty"`
-	PromptTokens  int                `json:"prompt_tokens,omitempty"`
-	CachedTokens  int                `json:"cached_tokens,omitempty"` // of PromptTokens, served by the engine's prefix cache
-	Examples      json.RawMessage    `json:"examples,omitempty"`
-	Candidates    json.RawMessage    `json:"candidates,omitempty"`
-	Votes         json.RawMessage    `json:"votes,omitempty"`
-	Chosen        *int               `json:"chosen,omitempty"`
-	Error         string             `json:"error,omitempty"`
-	TimingsMS     map[string]float64 `json:"timings_ms,omitempty"`
-}
-
-// Sample is one scored question, one line of samples.jsonl.
-type Sample struct {
-	ID          string          `json:"id"`
-	Category    string          `json:"category,omitempty"`
-	Question    string          `json:"question"`
-	Tables      []core.TableRef `json:"tables"`
-	Answer      string          `json:"answer"`
-	Gold        string          `json:"gold"`
-	Verdict     judge.Verdict   `json:"verdict"`
-	GoldVerdict judge.Verdict   `json:"gold_verdict"`
-	Correct     bool            `json:"correct"`
-	// ErrorKind is empty when correct, "mismatch" when both ran and differ,
-	// else the failure ("runtime: ...", "http: ...", "gold: ...").
-	ErrorKind string `json:"error_kind,omitempty"`
-	// Class is the failure class (ClassRight, ClassNames, ...; see Classify),
-	// ClassDetail its detail: the error kind, or which columns are extra or missing.
-	Class       string      `json:"class,omitempty"`
-	ClassDetail string      `json:"class_detail,omitempty"`
-	Seconds     float64     `json:"seconds"`
-	PeakRAMMB   float64     `json:"peak_ram_mb"`
-	PeakVRAMMB  float64     `json:"peak_vram_mb"`
-	RequestID   string      `json:"request_id,omitempty"`
-	Server      *ServerLine `json:"server,omitempty"`
-	At          time.Time   `json:"at"`
-}
-
-// Kind is the error kind's class: "correct", "mismatch", "runtime", "http"...
-func (s Sample) Kind() string {
-	if s.Correct {
-		return "correct"
-	}
-	k := s.ErrorKind
-	if i := strings.IndexByte(k, ':'); i >= 0 {
-		k = k[:i]
-	}
-	if k == "" {
-		k = "unknown"
-	}
-	return strings.TrimSpace(k)
-}
+// Sample is one scored question, one line of samples.jsonl; ServerLine is
+// the server's record kept in it. Both are defined in harness/runlog.
+type (
+	Sample     = runlog.Sample
+	ServerLine = runlog.ServerLine
+)
 
 // Record is an open run folder: samples and failures are appended one line
 // per question and fsynced, so a kill loses at most the question in flight.
 type Record struct {
 	Dir      string
-	samples  *os.File
-	failures *os.File
+	samples  *runlog.Log
+	failures *runlog.Log
 }
 
 // OpenRecord opens or creates dir and returns the samples already there.
@@ -108,10 +58,10 @@ func OpenRecord(dir string) (*Record, []Sample, error) {
 		return nil, nil, err
 	}
 	r := &Record{Dir: dir}
-	if r.samples, err = os.OpenFile(sp, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err != nil {
+	if r.samples, err = runlog.Open(sp); err != nil {
 		return nil, nil, err
 	}
-	if r.failures, err = os.OpenFile(filepath.Join(dir, FailuresFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err != nil {
+	if r.failures, err = runlog.Open(filepath.Join(dir, FailuresFile)); err != nil {
 		r.samples.Close()
 		return nil, nil, err
 	}
@@ -121,35 +71,7 @@ func OpenRecord(dir string) (*Record, []Sample, error) {
 // readSamples parses samples.jsonl. keep is the byte length of the complete
 // lines when a torn tail must be cut, else -1. A bad line in the middle is an error.
 func readSamples(path string) ([]Sample, int64, error) {
-	raw, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, -1, nil
-	}
-	if err != nil {
-		return nil, -1, err
-	}
-	var out []Sample
-	var off int64
-	for len(raw) > 0 {
-		i := bytes.IndexByte(raw, '\n')
-		if i < 0 {
-			return out, off, nil // torn tail: no newline yet
-		}
-		line := raw[:i+1]
-		raw = raw[i+1:]
-		if len(bytes.TrimSpace(line)) > 0 {
-			var s Sample
-			if err := json.Unmarshal(line, &s); err != nil {
-				if len(raw) == 0 {
-					return out, off, nil // torn last line
-				}
-				return nil, -1, fmt.Errorf("%s: sample %d: %v", path, len(out)+1, err)
-			}
-			out = append(out, s)
-		}
-		off += int64(len(line))
-	}
-	return out, -1, nil
+	return runlog.Read[Sample](path)
 }
 
 // LoadSamples reads a run's samples, ignoring a torn last line.
@@ -162,42 +84,31 @@ func rewriteFailures(path string, samples []Sample) error {
 	var buf bytes.Buffer
 	for _, s := range samples {
 		if !s.Correct {
-			if err := encodeLine(&buf, s); err != nil {
+			line, err := runlog.Line(s)
+			if err != nil {
 				return err
 			}
+			buf.Write(line)
 		}
 	}
 	return writeAtomic(path, buf.Bytes())
 }
 
-func encodeLine(buf *bytes.Buffer, v any) error {
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
-}
-
 // Append writes one sample (and, when wrong, its failure line) and fsyncs.
 func (r *Record) Append(s Sample) error {
-	var buf bytes.Buffer
-	if err := encodeLine(&buf, s); err != nil {
+	line, err := runlog.Line(s)
+	if err != nil {
 		return err
 	}
-	if err := appendSync(r.samples, buf.Bytes()); err != nil {
+	if err := r.samples.Write(line); err != nil {
 		return fmt.Errorf("samples: %w", err)
 	}
 	if !s.Correct {
-		if err := appendSync(r.failures, buf.Bytes()); err != nil {
+		if err := r.failures.Write(line); err != nil {
 			return fmt.Errorf("failures: %w", err)
 		}
 	}
 	return nil
-}
-
-func appendSync(f *os.File, b []byte) error {
-	if _, err := f.Write(b); err != nil {
-		return err
-	}
-	return f.Sync()
 }
 
 // Close closes the files.
@@ -296,6 +207,7 @@ func (l *ServerLogReader) readNew() {
 			return // a partial line is re-read next time
 		}
 		l.off += int64(len(line))
+		// What a sample keeps of the server's record, and its request id.
 		var s struct {
 			RequestID string `json:"request_id"`
 			ServerLine

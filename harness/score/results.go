@@ -445,7 +445,7 @@ func ErrorKindOf(msg string) string {
 
 // ValuesRight reports whether the answer is right up to column names and
 // order (classes right and names).
-func (s Sample) ValuesRight() bool {
+func ValuesRight(s Sample) bool {
 	c := s.Class
 	if c == "" {
 		c, _ = Classify(s)

@@ -2,15 +2,17 @@ package score
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"strconv"
 	"sync"
 	"syscall"
 	"time"
+
+	"polarsbench/harness/proc"
 )
 
 // ServerSpec says how to start `harness serve` as a child process.
@@ -27,10 +29,8 @@ type ServerSpec struct {
 // Server is a running child `harness serve`.
 type Server struct {
 	Addr string
-	cmd  *exec.Cmd
+	p    *proc.Process
 	out  *os.File
-	done chan struct{}
-	err  error // exit status, valid once done is closed
 	once sync.Once
 }
 
@@ -69,41 +69,36 @@ func StartServer(spec ServerSpec) (*Server, error) {
 		args = append(args, "--k", strconv.Itoa(spec.K))
 	}
 	args = append(args, spec.Extra...)
-	cmd := exec.Command(spec.Exe, args...)
 	// Its own process group: a terminal Ctrl-C reaches only the scorer, which
 	// then stops the server itself after recording what was scored.
 	// Pdeathsig: if the scorer itself is killed, the server does not outlive it.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+	ps := proc.Spec{Path: spec.Exe, Args: args, DeathSignal: syscall.SIGTERM}
 	var out *os.File
 	if spec.Output != "" {
 		out, err = os.OpenFile(spec.Output, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 		if err != nil {
 			return nil, fmt.Errorf("server: %w", err)
 		}
-		cmd.Stdout, cmd.Stderr = out, out
+		ps.StdoutTo, ps.StderrTo = out, out
 	}
-	if err := cmd.Start(); err != nil {
+	p, err := proc.Start(context.Background(), ps)
+	if err != nil {
 		if out != nil {
 			out.Close()
 		}
 		return nil, fmt.Errorf("server: start %s: %w", spec.Exe, err)
 	}
-	s := &Server{Addr: addr, cmd: cmd, out: out, done: make(chan struct{})}
-	go func() {
-		s.err = cmd.Wait()
-		close(s.done)
-	}()
-	return s, nil
+	return &Server{Addr: addr, p: p, out: out}, nil
 }
 
 // PID is the child's process id, the root of the tree whose RSS is measured.
-func (s *Server) PID() int { return s.cmd.Process.Pid }
+func (s *Server) PID() int { return s.p.PID() }
 
 // Alive returns an error once the child has exited, naming its output file's tail.
 func (s *Server) Alive() error {
 	select {
-	case <-s.done:
-		msg := fmt.Sprintf("server exited early (%v)", s.err)
+	case <-s.p.Done():
+		msg := fmt.Sprintf("server exited early (%v)", s.p.Err())
 		if s.out != nil {
 			if tail := tailOf(s.out.Name(), 400); tail != "" {
 				msg += ": " + tail
@@ -118,14 +113,8 @@ func (s *Server) Alive() error {
 // Stop sends SIGTERM to the child's group, then SIGKILL after grace. Safe to call twice.
 func (s *Server) Stop(grace time.Duration) {
 	s.once.Do(func() {
-		pgid := s.cmd.Process.Pid
-		syscall.Kill(-pgid, syscall.SIGTERM)
-		select {
-		case <-s.done:
-		case <-time.After(grace):
-			syscall.Kill(-pgid, syscall.SIGKILL)
-			<-s.done
-		}
+		s.p.Stop(grace)
+		s.p.Kill()
 		if s.out != nil {
 			s.out.Close()
 		}

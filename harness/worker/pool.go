@@ -237,7 +237,7 @@ func (p *Pool) run(pr *proc, t *task) (Outcome, bool) {
 		ipc []byte
 		err error
 	}
-	pr.stderr.reset()
+	pr.stderr.Reset()
 	ch := make(chan result, 1)
 	go func() {
 		r, ipcData, err := pr.roundTrip(body)
@@ -271,10 +271,10 @@ func (p *Pool) run(pr *proc, t *task) (Outcome, bool) {
 	if fp.Columns == nil {
 		fp.Columns = []string{}
 	}
-	out.Fingerprint = judge.Fingerprint{Hash: fp.Hash, Rows: fp.Rows, Cols: fp.Cols, Columns: fp.Columns}
-	if fp.Values != "" {
-		out.Fingerprint.Values, out.Fingerprint.ColumnValues = fp.Values, fp.ColumnValues
+	if fp.Values == "" {
+		fp.ColumnValues = nil // column hashes only come with the values fingerprint
 	}
+	out.Fingerprint = fp
 	if out.OK {
 		head, rec, err := decode(res.ipc, p.o.Allocator, p.o.HeadRows, t.job.WantRecord)
 		if err != nil {
@@ -291,7 +291,7 @@ func (p *Pool) run(pr *proc, t *task) (Outcome, bool) {
 // memory limit aborts polars (Rust) with a message on stderr; anything else crashed.
 func (p *Pool) death(pr *proc) (string, string) {
 	how := "exited"
-	if st := pr.state; st != nil {
+	if st := pr.State(); st != nil {
 		if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 			how = "killed by signal " + ws.Signal().String()
 		} else {
@@ -299,12 +299,12 @@ func (p *Pool) death(pr *proc) (string, string) {
 		}
 	}
 	for _, sign := range []string{"memory allocation of", "MemoryError", "out of memory"} {
-		if l := pr.stderr.lineWith(sign); l != "" {
+		if l := pr.stderr.LineWith(sign); l != "" {
 			return core.KindMemory, fmt.Sprintf("out of memory: the worker %s (limit %d MB): %s", how, p.o.MemoryLimitMB, l)
 		}
 	}
 	msg := "the worker " + how + " while running the code"
-	if l := pr.stderr.lastLine(); l != "" {
+	if l := pr.stderr.LastLine(); l != "" {
 		msg += ": " + l
 	}
 	return core.KindCrashed, msg

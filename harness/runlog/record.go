@@ -1,0 +1,152 @@
+// Package runlog owns the per-question records and the files they live in:
+// the server's Record (one line of server.jsonl per question), the scorer's
+// Sample (one line of samples.jsonl), the fsynced JSON-lines append and the
+// tolerant read (a torn last line, from a kill mid-write, is skipped).
+// JSON names never change: old run folders must still read.
+package runlog
+
+import (
+	"encoding/json"
+	"strings"
+	"time"
+
+	"polarsbench/datasets/core"
+	"polarsbench/harness/fingerprint"
+	"polarsbench/harness/judge"
+)
+
+// Timings are milliseconds per stage of one question.
+type Timings struct {
+	Schema  float64 `json:"schema"`
+	Prompt  float64 `json:"prompt"`
+	Prefill float64 `json:"prefill"`
+	Decode  float64 `json:"decode"`
+	Execute float64 `json:"execute"`
+	Vote    float64 `json:"vote"`
+	Fix     float64 `json:"fix"`
+	Repair  float64 `json:"repair"`
+	Total   float64 `json:"total"`
+}
+
+// Stages are Timings' stages in order, Total aside: the keys of timings_ms
+// that reports read.
+var Stages = []string{"schema", "prompt", "prefill", "decode", "execute", "vote", "repair"}
+
+// Record is the log line of one question: everything needed to re-analyse it.
+//
+// Its Settings and JoinPlan are the answering package's types (S, P), so that
+// this package, which scoring and reports import, does not pull in the prompt
+// code; a reader that does not need them reads them as json.RawMessage.
+type Record[S, P any] struct {
+	RequestID     string          `json:"request_id"`
+	Time          string          `json:"time"`
+	Model         string          `json:"model,omitempty"`
+	Question      string          `json:"question"`
+	Tables        []core.TableRef `json:"tables"`
+	PromptHash    string          `json:"prompt_hash"`
+	PromptVersion string          `json:"prompt_version"`
+	PromptTokens  int             `json:"prompt_tokens"`
+	CachedTokens  int             `json:"cached_tokens"`
+	Examples      []string        `json:"examples"`
+	JoinPlan      P               `json:"join_plan"`
+	Variants      []Variant       `json:"variants"`
+	Skipped       int             `json:"skipped"` // candidates not generated: the vote was already decided
+	Candidates    []Candidate     `json:"candidates"`
+	Votes         []Vote          `json:"votes"`
+	Chosen        int             `json:"chosen"` // index into Candidates; -1 when the answer is a fallback
+	Answer        string          `json:"answer"`
+	Error         string          `json:"error"` // what went wrong inside, when anything did
+	Settings      S               `json:"settings"`
+	TimingsMS     Timings         `json:"timings_ms"`
+}
+
+// Variant is one prompt the candidates came from: Members index Candidates.
+type Variant struct {
+	Name    string `json:"name"`
+	Prefill string `json:"prefill"`
+	Members []int  `json:"members"`
+}
+
+// Candidate is one generated answer and what executing it gave.
+type Candidate struct {
+	Code        string                  `json:"code"`
+	Tokens      int                     `json:"tokens"`
+	MeanLogprob float64                 `json:"mean_logprob"`
+	Finish      string                  `json:"finish"`
+	Repair      bool                    `json:"repair,omitempty"` // produced by the repair round
+	Fix         string                  `json:"fix,omitempty"`    // the schema fix that rewrote a failed candidate (answer.SchemaFixes)
+	OK          bool                    `json:"ok"`
+	ErrorKind   string                  `json:"error_kind,omitempty"`
+	Error       string                  `json:"error,omitempty"`
+	Fingerprint fingerprint.Fingerprint `json:"fingerprint"`
+	Group       int                     `json:"group"` // index into the votes; -1 when it failed
+}
+
+// Vote is one group of candidates whose results have the same fingerprint.
+type Vote struct {
+	FingerprintHash string `json:"fingerprint_hash"` // the runner's hash of the group's first member
+	// ValuesHash is the names-insensitive fingerprint the group shares when
+	// grouped by values (VoteValues); empty under VoteStrict.
+	ValuesHash string `json:"values_hash,omitempty"`
+	Rows       int    `json:"rows"`
+	Cols       int    `json:"cols"`
+	Count      int    `json:"count"`
+	Members    []int  `json:"members"`
+}
+
+// ServerLine is the part of the server's Record kept in each sample of a
+// scored run (Sample.Server): the same JSON names (a test holds them to
+// Record's), with what a run may lack left out or kept raw.
+type ServerLine struct {
+	PromptHash    string             `json:"prompt_hash,omitempty"`
+	PromptVersion string             `json:"prompt_version,omitempty"`
+	PromptTokens  int                `json:"prompt_tokens,omitempty"`
+	CachedTokens  int                `json:"cached_tokens,omitempty"` // of PromptTokens, served by the engine's prefix cache
+	Examples      json.RawMessage    `json:"examples,omitempty"`
+	Candidates    json.RawMessage    `json:"candidates,omitempty"`
+	Votes         json.RawMessage    `json:"votes,omitempty"`
+	Chosen        *int               `json:"chosen,omitempty"`
+	Error         string             `json:"error,omitempty"`
+	TimingsMS     map[string]float64 `json:"timings_ms,omitempty"`
+}
+
+// Sample is one scored question, one line of samples.jsonl.
+type Sample struct {
+	ID          string          `json:"id"`
+	Category    string          `json:"category,omitempty"`
+	Question    string          `json:"question"`
+	Tables      []core.TableRef `json:"tables"`
+	Answer      string          `json:"answer"`
+	Gold        string          `json:"gold"`
+	Verdict     judge.Verdict   `json:"verdict"`
+	GoldVerdict judge.Verdict   `json:"gold_verdict"`
+	Correct     bool            `json:"correct"`
+	// ErrorKind is empty when correct, "mismatch" when both ran and differ,
+	// else the failure ("runtime: ...", "http: ...", "gold: ...").
+	ErrorKind string `json:"error_kind,omitempty"`
+	// Class is the failure class (ClassRight, ClassNames, ...; see Classify),
+	// ClassDetail its detail: the error kind, or which columns are extra or missing.
+	Class       string      `json:"class,omitempty"`
+	ClassDetail string      `json:"class_detail,omitempty"`
+	Seconds     float64     `json:"seconds"`
+	PeakRAMMB   float64     `json:"peak_ram_mb"`
+	PeakVRAMMB  float64     `json:"peak_vram_mb"`
+	RequestID   string      `json:"request_id,omitempty"`
+	Server      *ServerLine `json:"server,omitempty"`
+	At          time.Time   `json:"at"`
+}
+
+// Kind is the error kind's class: "correct", "mismatch", "runtime", "http"...
+func (s Sample) Kind() string {
+	if s.Correct {
+		return "correct"
+	}
+	k := s.ErrorKind
+	if i := strings.IndexByte(k, ':'); i >= 0 {
+		k = k[:i]
+	}
+	if k == "" {
+		k = "unknown"
+	}
+	return strings.TrimSpace(k)
+}
