@@ -355,23 +355,11 @@ func sandboxOnly(kind string) bool {
 // FallbackCode is valid code that assigns a DataFrame, for when nothing better exists.
 func FallbackCode(tables []core.TableRef) string {
 	for _, t := range tables {
-		if isIdentifier(t.Name) {
+		if core.IsIdentifier(t.Name) {
 			return "result = " + t.Name
 		}
 	}
 	return "result = pl.DataFrame()"
-}
-
-func isIdentifier(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i, r := range s {
-		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
-			return false
-		}
-	}
-	return true
 }
 
 func hashMessages(msgs []infer.Message) string {
