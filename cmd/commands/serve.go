@@ -65,6 +65,7 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	go func() { serveErr <- httpSrv.Serve(ln) }()
 	info.Printf("listening on http://%s (loading; log %s)", ln.Addr(), o.Log)
 
+	start := time.Now()
 	st, err := o.solverFlags.open(ctx, info)
 	if err != nil {
 		_ = httpSrv.Close()
@@ -73,7 +74,7 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	defer st.Close()
 	srv.SetSolver(st.Solver)
 	info.Printf("ready: model %s (%s), k=%d, workers=%d, bank=%d examples, load %.1fs",
-		filepath.Base(st.Solver.Model), st.Info.Arch, st.Solver.Settings.K, st.Workers, st.BankSize, st.LoadTime.Seconds())
+		filepath.Base(st.Solver.Model), st.Info.Arch, st.Solver.Settings.K, st.Workers, st.BankSize, time.Since(start).Seconds())
 
 	select {
 	case <-ctx.Done():
