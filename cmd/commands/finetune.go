@@ -8,9 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"polarsbench/datasets/core"
 	"polarsbench/finetune"
-	"polarsbench/harness/repo"
 	"polarsbench/infer"
 	"polarsbench/infer/llamacpp"
 )
@@ -100,11 +98,11 @@ func runFinetune(ctx context.Context, o *finetuneRunOptions) error {
 		q := o.CheckQuestion
 		if q == "" {
 			var err error
-			if q, err = firstDevQuestion(); err != nil {
+			if q, err = finetune.DefaultCheckQuestion(); err != nil {
 				return err
 			}
 		}
-		opts.Check, opts.CheckQuestion = checkWithEngine, q
+		opts.Check, opts.CheckQuestion = finetune.GreedyCheck(loadCheckModel), q
 	}
 	m, err := finetune.Run(ctx, opts)
 	if err != nil {
@@ -117,35 +115,11 @@ func runFinetune(ctx context.Context, o *finetuneRunOptions) error {
 	return nil
 }
 
-// firstDevQuestion renders the first dev task as a question naming its tables.
-func firstDevQuestion() (string, error) {
-	tasks, err := core.LoadBench(repo.DevBench(), repo.DataDir())
+// loadCheckModel is finetune.ModelLoader over the llama.cpp engine.
+func loadCheckModel(path string, o infer.Options) (finetune.Model, error) {
+	e, err := llamacpp.Load(path, o)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	t := tasks[0]
-	names := make([]string, len(t.Tables))
-	for i, tb := range t.Tables {
-		names[i] = tb.Name
-	}
-	return fmt.Sprintf("Write Python Polars code that assigns the answer DataFrame to `result`. Tables (polars DataFrames): %s.\nQuestion: %s",
-		strings.Join(names, ", "), t.Question), nil
-}
-
-// checkWithEngine loads the model with the project's engine and answers greedily:
-// a GGUF that llama.cpp cannot load or that produces nothing fails the run.
-func checkWithEngine(ctx context.Context, model, question string) (string, error) {
-	e, err := llamacpp.Load(model, infer.Options{Parallel: 1, ContextSize: 1024})
-	if err != nil {
-		return "", err
-	}
-	defer e.Close()
-	res, err := e.Generate(ctx, infer.Request{Messages: []infer.Message{{Role: "user", Content: question}}, K: 1, MaxTokens: 64})
-	if err != nil {
-		return "", err
-	}
-	if len(res.Candidates) == 0 {
-		return "", fmt.Errorf("no candidate returned")
-	}
-	return res.Candidates[0].Text, nil
+	return e, nil
 }
