@@ -16,7 +16,7 @@ import (
 	"polarsbench/infer/llamacpp"
 )
 
-func newCmdBench() *cobra.Command {
+func newCmdBench(ios *IOStreams) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure parts of the harness",
@@ -25,7 +25,7 @@ func newCmdBench() *cobra.Command {
 			return usageError("bench needs a subcommand (infer)")
 		},
 	}
-	c.AddCommand(newCmdBenchInfer())
+	c.AddCommand(newCmdBenchInfer(ios))
 	return c
 }
 
@@ -82,7 +82,7 @@ type BenchInfer struct {
 	ReturnCachedToks  int     `json:"return_cached_tokens"`
 }
 
-func newCmdBenchInfer() *cobra.Command {
+func newCmdBenchInfer(ios *IOStreams) *cobra.Command {
 	o := &benchInferOptions{}
 	c := &cobra.Command{
 		Use:   "infer",
@@ -105,7 +105,7 @@ func newCmdBenchInfer() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out := c.OutOrStdout()
+			out := ios.Out
 			if o.JSON {
 				return json.NewEncoder(out).Encode(b)
 			}

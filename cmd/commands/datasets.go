@@ -9,7 +9,7 @@ import (
 	"polarsbench/harness/repo"
 )
 
-func newCmdDatasets() *cobra.Command {
+func newCmdDatasets(ios *IOStreams) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "datasets",
 		Short: "Build tables and task sets",
@@ -18,7 +18,7 @@ func newCmdDatasets() *cobra.Command {
 			return usageError("datasets: name a subcommand (see harness datasets --help)")
 		},
 	}
-	c.AddCommand(newCmdDatasetsTables(), newCmdDatasetsSynth(), newCmdDatasetsExport())
+	c.AddCommand(newCmdDatasetsTables(ios), newCmdDatasetsSynth(ios), newCmdDatasetsExport(ios))
 	return c
 }
 
@@ -27,7 +27,7 @@ type DatasetsTablesOptions struct {
 	Src, Out, Python string
 }
 
-func newCmdDatasetsTables() *cobra.Command {
+func newCmdDatasetsTables(ios *IOStreams) *cobra.Command {
 	o := &DatasetsTablesOptions{}
 	c := &cobra.Command{
 		Use:   "tables",
@@ -41,7 +41,7 @@ func newCmdDatasetsTables() *cobra.Command {
 			if err := tables.Build(o.Src, o.Out, py); err != nil {
 				return err
 			}
-			fmt.Fprintf(c.OutOrStdout(), "tables in %s are up to date\n", o.Out)
+			fmt.Fprintf(ios.Out, "tables in %s are up to date\n", o.Out)
 			return nil
 		},
 	}

@@ -17,6 +17,7 @@ import (
 
 // ExecOptions are the flags of `harness exec`.
 type ExecOptions struct {
+	IO      *IOStreams
 	Tables  []string
 	Code    string
 	JSON    bool
@@ -24,8 +25,8 @@ type ExecOptions struct {
 	Timeout time.Duration
 }
 
-func newCmdExec() *cobra.Command {
-	o := &ExecOptions{}
+func newCmdExec(ios *IOStreams) *cobra.Command {
+	o := &ExecOptions{IO: ios}
 	c := &cobra.Command{
 		Use:   "exec --table NAME=PATH ... --code CODE|@FILE",
 		Short: "Run Polars code in a worker and print its fingerprint and first rows",
@@ -104,7 +105,7 @@ func runExec(c *cobra.Command, o *ExecOptions) error {
 	if res.Head == nil {
 		res.Head = []map[string]any{}
 	}
-	w := c.OutOrStdout()
+	w := o.IO.Out
 	if o.JSON {
 		enc := json.NewEncoder(w)
 		enc.SetEscapeHTML(false)

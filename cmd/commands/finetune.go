@@ -14,6 +14,7 @@ import (
 )
 
 type finetuneRunOptions struct {
+	IO              *IOStreams
 	Base, Data, Out string
 	Hyper           finetune.Hyper
 	Quant           string
@@ -23,18 +24,18 @@ type finetuneRunOptions struct {
 	Launcher        string
 }
 
-func newCmdFinetune() *cobra.Command {
+func newCmdFinetune(ios *IOStreams) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "finetune",
 		Short: "LoRA fine-tune a model on exported training data (train, merge, GGUF, quantize, check)",
 		Args:  cobra.NoArgs,
 	}
-	c.AddCommand(newCmdFinetuneRun())
+	c.AddCommand(newCmdFinetuneRun(ios))
 	return c
 }
 
-func newCmdFinetuneRun() *cobra.Command {
-	o := &finetuneRunOptions{Hyper: finetune.DefaultHyper()}
+func newCmdFinetuneRun(ios *IOStreams) *cobra.Command {
+	o := &finetuneRunOptions{IO: ios, Hyper: finetune.DefaultHyper()}
 	c := &cobra.Command{
 		Use:   "run --base PATH --data FILE --out DIR",
 		Short: "Train a LoRA adapter, merge it, convert to GGUF, quantize and answer one dev question",
@@ -93,7 +94,7 @@ func runFinetune(ctx context.Context, o *finetuneRunOptions) error {
 	}
 	opts := finetune.Options{Base: o.Base, Data: o.Data, Out: o.Out, Hyper: o.Hyper, Quant: o.Quant,
 		Quantize: llamacpp.Quantize, Python: o.Python, Launcher: strings.Fields(o.Launcher),
-		Progress: finetune.NewProgress(os.Stderr)}
+		Progress: finetune.NewProgress(o.IO.ErrOut)}
 	if !o.NoCheck {
 		q := o.CheckQuestion
 		if q == "" {
@@ -108,9 +109,9 @@ func runFinetune(ctx context.Context, o *finetuneRunOptions) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("model %s (sha256 %s)\nmanifest %s/manifest.json\n", m.Output.Path, m.Output.SHA256, o.Out)
+	fmt.Fprintf(o.IO.Out, "model %s (sha256 %s)\nmanifest %s/manifest.json\n", m.Output.Path, m.Output.SHA256, o.Out)
 	if m.CheckA != "" {
-		fmt.Printf("check answer:\n%s\n", m.CheckA)
+		fmt.Fprintf(o.IO.Out, "check answer:\n%s\n", m.CheckA)
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 )
 
 type improveOptions struct {
+	IO                         *IOStreams
 	Incumbent, Pool, Dev, Data string
 	Out, Models, History       string
 	ScoreArgs                  []string
@@ -22,8 +23,8 @@ type improveOptions struct {
 	Python                     string
 }
 
-func newCmdImprove() *cobra.Command {
-	o := &improveOptions{Hyper: finetune.DefaultHyper()}
+func newCmdImprove(ios *IOStreams) *cobra.Command {
+	o := &improveOptions{IO: ios, Hyper: finetune.DefaultHyper()}
 	c := &cobra.Command{
 		Use:   "improve --incumbent MODEL --pool FILE --dev BENCH",
 		Short: "One retraining round: score, export, fine-tune, compare on dev, promote only if significantly better",
@@ -89,13 +90,13 @@ func runImprove(ctx context.Context, o *improveOptions) error {
 	r, err := finetune.Improve(ctx, finetune.ImproveOptions{Harness: exe, Incumbent: o.Incumbent, Pool: o.Pool, Dev: o.Dev,
 		Data: o.Data, RoundDir: o.Out, ModelsDir: o.Models, History: o.History, ScoreArgs: o.ScoreArgs,
 		Hyper: o.Hyper, Quant: "q4_k_m", Quantize: llamacpp.Quantize, Python: o.Python,
-		Progress: finetune.NewProgress(os.Stderr), Log: logf})
+		Progress: finetune.NewProgress(o.IO.ErrOut), Log: logf})
 	if err != nil {
 		return fmt.Errorf("%w (subprocess output in %s)", err, logPath)
 	}
-	fmt.Println(r.Decision.Reason)
+	fmt.Fprintln(o.IO.Out, r.Decision.Reason)
 	if r.PromotedAs != "" {
-		fmt.Printf("models/DEFAULT -> %s\n", r.PromotedAs)
+		fmt.Fprintf(o.IO.Out, "models/DEFAULT -> %s\n", r.PromotedAs)
 	}
 	return nil
 }

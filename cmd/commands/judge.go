@@ -15,13 +15,14 @@ import (
 
 // JudgeOptions are the flags of `harness judge`.
 type JudgeOptions struct {
+	IO                  *IOStreams
 	Bench, Data, Python string
 	Workers             int
 	Timeout             time.Duration
 }
 
-func newCmdJudge() *cobra.Command {
-	o := &JudgeOptions{}
+func newCmdJudge(ios *IOStreams) *cobra.Command {
+	o := &JudgeOptions{IO: ios}
 	c := &cobra.Command{
 		Use:   "judge --bench FILE|DIR --data DIR",
 		Short: "Check that the worker pool fingerprints every gold answer as the runner's script does",
@@ -58,7 +59,7 @@ func runJudge(c *cobra.Command, o *JudgeOptions) error {
 	}
 	defer pool.Close()
 	rows := score.CheckParity(ctx, pool, py, tasks, o.Timeout, n)
-	w := c.OutOrStdout()
+	w := o.IO.Out
 	agree, unstable := 0, 0
 	for _, r := range rows {
 		id := r.Task.ID

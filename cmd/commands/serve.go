@@ -7,7 +7,6 @@ import (
 	"log"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -18,13 +17,14 @@ import (
 )
 
 type serveOptions struct {
+	IO *IOStreams
 	solverFlags
 	Addr string
 	Log  string
 }
 
-func newCmdServe() *cobra.Command {
-	o := &serveOptions{}
+func newCmdServe(ios *IOStreams) *cobra.Command {
+	o := &serveOptions{IO: ios}
 	c := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the runner contract: GET / (ready?) and POST /chat (question -> code)",
@@ -52,7 +52,7 @@ func runServe(ctx context.Context, o *serveOptions) error {
 		return fmt.Errorf("log: %w", err)
 	}
 	defer recs.Close()
-	info := log.New(os.Stderr, "serve: ", log.LstdFlags|log.Lmicroseconds)
+	info := log.New(o.IO.ErrOut, "serve: ", log.LstdFlags|log.Lmicroseconds)
 
 	// Listen before loading, so the runner's GET / polls get 503 rather than refused connections.
 	ln, err := net.Listen("tcp", o.Addr)
