@@ -68,7 +68,10 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	start := time.Now()
 	st, err := o.solverFlags.open(ctx, info)
 	if err != nil {
+		// Close the listener too: Close does not see it until Serve has begun,
+		// and a fast failure (--device gpu without a GPU) can come first.
 		_ = httpSrv.Close()
+		_ = ln.Close()
 		return err
 	}
 	defer st.Close()
