@@ -17,16 +17,7 @@ import (
 )
 
 func newCmdBench(ios *IOStreams) *cobra.Command {
-	c := &cobra.Command{
-		Use:   "bench",
-		Short: "Measure parts of the harness",
-		Args:  cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			return usageError("bench needs a subcommand (infer)")
-		},
-	}
-	c.AddCommand(newCmdBenchInfer(ios))
-	return c
+	return newGroup("bench", "Measure parts of the harness", "bench needs a subcommand (infer)", newCmdBenchInfer(ios))
 }
 
 type benchInferOptions struct {

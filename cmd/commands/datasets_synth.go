@@ -54,7 +54,7 @@ func newCmdDatasetsSynth(ios *IOStreams) *cobra.Command {
 	c.Flags().IntVar(&o.Families, "random-families", 12, "families of 3 related random tables")
 	c.Flags().IntVar(&o.Workers, "workers", 2, "Python processes executing gold code")
 	c.Flags().StringVar(&o.Exec, "exec", "helper", "gold executor: helper (batched, built in) or pool (harness/worker)")
-	c.Flags().StringVar(&o.Python, "python", "", "interpreter with polars (default: the project venv)")
+	addPolarsPython(c.Flags(), &o.Python)
 	return c
 }
 
@@ -63,10 +63,7 @@ func runDatasetsSynth(c *cobra.Command, o *DatasetsSynthOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	py := o.Python
-	if py == "" {
-		py = repo.Python()
-	}
+	py := polarsPython(o.Python)
 	opts := datasets.SynthOptions{
 		TablesDir: o.Tables, N: o.N, Seed: o.Seed, Heldout: o.Heldout,
 		RandomDir: o.Out + ".tables", RandomFamilies: o.Families,

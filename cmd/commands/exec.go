@@ -11,7 +11,6 @@ import (
 
 	"polarsbench/datasets/core"
 	"polarsbench/harness/judge"
-	"polarsbench/harness/repo"
 	"polarsbench/harness/worker"
 )
 
@@ -38,7 +37,7 @@ func newCmdExec(ios *IOStreams) *cobra.Command {
 	c.Flags().StringArrayVar(&o.Tables, "table", nil, "table as NAME=PATH (.parquet or .csv); repeat for more")
 	c.Flags().StringVar(&o.Code, "code", "", "the code, or @FILE to read it from a file")
 	c.Flags().BoolVar(&o.JSON, "json", false, "print one JSON object")
-	c.Flags().StringVar(&o.Python, "python", "", "interpreter with polars (default: the project venv)")
+	addPolarsPython(c.Flags(), &o.Python)
 	c.Flags().DurationVar(&o.Timeout, "timeout", 10*time.Second, "time limit for the code")
 	return c
 }
@@ -87,10 +86,7 @@ func runExec(c *cobra.Command, o *ExecOptions) error {
 			return usageError("exec: table %s: %v", t.Name, err)
 		}
 	}
-	py := o.Python
-	if py == "" {
-		py = repo.Python()
-	}
+	py := polarsPython(o.Python)
 	pool, err := worker.NewPool(c.Context(), worker.Options{Python: py, Workers: 1, Timeout: o.Timeout})
 	if err != nil {
 		return err

@@ -3,7 +3,6 @@ package commands
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -50,22 +49,17 @@ DIR/manifest.json (sha256 of base, data and output, hyperparameters, git commit,
 	f.StringVar(&o.Base, "base", "", "base model: a Hugging Face folder or a .gguf file (required)")
 	f.StringVar(&o.Data, "data", "", "training JSON lines from `harness datasets export` (required)")
 	f.StringVar(&o.Out, "out", "", "output folder (required)")
-	f.IntVar(&o.Hyper.Rank, "rank", o.Hyper.Rank, "LoRA rank")
-	f.Float64Var(&o.Hyper.Alpha, "alpha", o.Hyper.Alpha, "LoRA alpha")
+	addHyperFlags(f, &o.Hyper)
 	f.StringVar(&o.Hyper.TargetModules, "target-modules", o.Hyper.TargetModules, "LoRA targets, comma-separated (q means q_proj)")
-	f.Float64Var(&o.Hyper.LR, "lr", o.Hyper.LR, "peak learning rate")
-	f.Float64Var(&o.Hyper.Epochs, "epochs", o.Hyper.Epochs, "passes over the data")
-	f.IntVar(&o.Hyper.MaxSteps, "max-steps", 0, "optimizer steps (0: --epochs decides)")
 	f.IntVar(&o.Hyper.BatchSize, "batch-size", o.Hyper.BatchSize, "examples per micro-batch")
 	f.IntVar(&o.Hyper.GradAccum, "grad-accum", o.Hyper.GradAccum, "micro-batches per optimizer step")
 	f.IntVar(&o.Hyper.MaxLength, "max-length", o.Hyper.MaxLength, "tokens per example (longer ones are cut)")
-	f.IntVar(&o.Hyper.Seed, "seed", 0, "random seed")
 	f.StringVar(&o.Hyper.OutType, "outtype", o.Hyper.OutType, "merged GGUF type before quantizing: f16 or q8_0")
 	f.IntVar(&o.Hyper.Threads, "threads", 0, "CPU threads for training (0: torch's default)")
 	f.StringVar(&o.Quant, "quant", "q4_k_m", "final GGUF type: q4_k_m, q8_0, or none to keep the merged GGUF")
 	f.StringVar(&o.CheckQuestion, "check-question", "", "question for the final check (default: the first dev question)")
 	f.BoolVar(&o.NoCheck, "no-check", false, "skip loading the result and answering a question")
-	f.StringVar(&o.Python, "python", "", "fine-tune Python (default $FT_PYTHON or .venv-ft/bin/python)")
+	addFinetunePython(f, &o.Python)
 	f.StringVar(&o.Launcher, "launcher", "", `command that starts the script, e.g. "accelerate launch --num_processes 2" for several GPUs`)
 	return c
 }
@@ -74,10 +68,8 @@ func runFinetune(ctx context.Context, o *finetuneRunOptions) error {
 	if o.Base == "" || o.Data == "" || o.Out == "" {
 		return usageError("finetune run needs --base, --data and --out")
 	}
-	for _, p := range []string{o.Base, o.Data} {
-		if _, err := os.Stat(p); err != nil {
-			return usageError("%s does not exist", p)
-		}
+	if err := mustExist(o.Base, o.Data); err != nil {
+		return err
 	}
 	switch o.Quant {
 	case "none":

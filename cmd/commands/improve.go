@@ -45,14 +45,9 @@ Each round appends one line to runs/history.jsonl.`,
 	f.StringVar(&o.Models, "models", repo.Path("models"), "models folder written on promotion")
 	f.StringVar(&o.History, "history", repo.Path("runs", "history.jsonl"), "history of rounds (JSON lines)")
 	f.StringArrayVar(&o.ScoreArgs, "score-arg", nil, "extra flag for every harness score call, repeatable (same configuration for both models)")
-	f.IntVar(&o.Hyper.Rank, "rank", o.Hyper.Rank, "LoRA rank")
-	f.Float64Var(&o.Hyper.Alpha, "alpha", o.Hyper.Alpha, "LoRA alpha")
-	f.Float64Var(&o.Hyper.LR, "lr", o.Hyper.LR, "peak learning rate")
-	f.Float64Var(&o.Hyper.Epochs, "epochs", o.Hyper.Epochs, "passes over the data")
-	f.IntVar(&o.Hyper.MaxSteps, "max-steps", 0, "optimizer steps (0: --epochs decides)")
+	addHyperFlags(f, &o.Hyper)
 	f.IntVar(&o.Hyper.MaxLength, "max-length", o.Hyper.MaxLength, "tokens per example")
-	f.IntVar(&o.Hyper.Seed, "seed", 0, "random seed")
-	f.StringVar(&o.Python, "python", "", "fine-tune Python (default $FT_PYTHON or .venv-ft/bin/python)")
+	addFinetunePython(f, &o.Python)
 	return c
 }
 
@@ -63,10 +58,8 @@ func runImprove(ctx context.Context, o *improveOptions) error {
 	if o.Incumbent == "" {
 		o.Incumbent = repo.DefaultModel()
 	}
-	for _, p := range []string{o.Incumbent, o.Pool, o.Dev} {
-		if _, err := os.Stat(p); err != nil {
-			return usageError("%s does not exist", p)
-		}
+	if err := mustExist(o.Incumbent, o.Pool, o.Dev); err != nil {
+		return err
 	}
 	if o.Out == "" {
 		o.Out = repo.Path("runs", "improve", time.Now().UTC().Format("20060102T150405"))

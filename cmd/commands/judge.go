@@ -33,7 +33,7 @@ func newCmdJudge(ios *IOStreams) *cobra.Command {
 	}
 	c.Flags().StringVar(&o.Bench, "bench", repo.DevBench(), "bench file or folder (organisers' .json or task .jsonl)")
 	c.Flags().StringVar(&o.Data, "data", repo.DataDir(), "folder holding the parquet tables")
-	c.Flags().StringVar(&o.Python, "python", "", "interpreter with polars (default: the project venv)")
+	addPolarsPython(c.Flags(), &o.Python)
 	c.Flags().IntVar(&o.Workers, "workers", 0, "pool workers and parallel judges (0 = CPUs)")
 	c.Flags().DurationVar(&o.Timeout, "timeout", time.Minute, "time limit per run")
 	return c
@@ -44,10 +44,7 @@ func runJudge(c *cobra.Command, o *JudgeOptions) error {
 	if err != nil {
 		return usageError("judge: %v", err)
 	}
-	py := o.Python
-	if py == "" {
-		py = repo.Python()
-	}
+	py := polarsPython(o.Python)
 	n := o.Workers
 	if n <= 0 {
 		n = runtime.NumCPU()

@@ -50,6 +50,19 @@ func NewRoot(ios *IOStreams) *cobra.Command {
 	return root
 }
 
+// newGroup is a command that only holds subcommands: run bare (or with
+// arguments) it is a usage error saying so.
+func newGroup(use, short, bare string, subs ...*cobra.Command) *cobra.Command {
+	c := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.NoArgs,
+		RunE:  func(*cobra.Command, []string) error { return usageError("%s", bare) },
+	}
+	c.AddCommand(subs...)
+	return c
+}
+
 // Execute runs the command line and returns the process exit status.
 // Errors print as one line "harness: <reason>".
 func Execute() int {
