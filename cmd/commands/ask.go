@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -17,21 +16,22 @@ import (
 )
 
 type askOptions struct {
+	IO *IOStreams
 	solverFlags
 	Tables  []string
 	JSON    bool
 	Verbose bool
 }
 
-func newCmdAsk() *cobra.Command {
-	o := &askOptions{}
+func newCmdAsk(ios *IOStreams) *cobra.Command {
+	o := &askOptions{IO: ios}
 	c := &cobra.Command{
 		Use:   `ask "QUESTION" --table NAME=PATH ...`,
 		Short: "Answer one question: print the chosen code and its result",
 		Example: `  harness ask "Count orders per ship country." --table nw_orders=data/nw_orders.parquet
   harness ask "Top 5 customers by total spend" --table ck_invoices=data/ck_invoices.parquet -v`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(c *cobra.Command, args []string) error { return runAsk(c.Context(), o, args[0], c.OutOrStdout()) },
+		RunE: func(c *cobra.Command, args []string) error { return runAsk(c.Context(), o, args[0]) },
 	}
 	o.solverFlags.add(c)
 	c.Flags().StringArrayVar(&o.Tables, "table", nil, "table as NAME=PATH (.parquet or .csv), repeatable")
@@ -40,7 +40,8 @@ func newCmdAsk() *cobra.Command {
 	return c
 }
 
-func runAsk(ctx context.Context, o *askOptions, question string, out io.Writer) error {
+func runAsk(ctx context.Context, o *askOptions, question string) error {
+	out := o.IO.Out
 	tables, err := parseTableFlags(o.Tables)
 	if err != nil {
 		return err
@@ -73,7 +74,7 @@ func runAsk(ctx context.Context, o *askOptions, question string, out io.Writer) 
 		printHead(out, res)
 	}
 	if rec.Error != "" {
-		fmt.Fprintf(os.Stderr, "note: %s\n", rec.Error)
+		fmt.Fprintf(o.IO.ErrOut, "note: %s\n", rec.Error)
 	}
 	fmt.Fprintf(out, "\n%.2fs (prefill %.0f ms, decode %.0f ms, execute %.0f ms)\n",
 		rec.TimingsMS.Total/1000, rec.TimingsMS.Prefill, rec.TimingsMS.Decode, rec.TimingsMS.Execute)

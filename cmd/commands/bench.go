@@ -16,17 +16,8 @@ import (
 	"polarsbench/infer/llamacpp"
 )
 
-func newCmdBench() *cobra.Command {
-	c := &cobra.Command{
-		Use:   "bench",
-		Short: "Measure parts of the harness",
-		Args:  cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			return usageError("bench needs a subcommand (infer)")
-		},
-	}
-	c.AddCommand(newCmdBenchInfer())
-	return c
+func newCmdBench(ios *IOStreams) *cobra.Command {
+	return newGroup("bench", "Measure parts of the harness", "bench needs a subcommand (infer)", newCmdBenchInfer(ios))
 }
 
 type benchInferOptions struct {
@@ -82,7 +73,7 @@ type BenchInfer struct {
 	ReturnCachedToks  int     `json:"return_cached_tokens"`
 }
 
-func newCmdBenchInfer() *cobra.Command {
+func newCmdBenchInfer(ios *IOStreams) *cobra.Command {
 	o := &benchInferOptions{}
 	c := &cobra.Command{
 		Use:   "infer",
@@ -105,7 +96,7 @@ func newCmdBenchInfer() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out := c.OutOrStdout()
+			out := ios.Out
 			if o.JSON {
 				return json.NewEncoder(out).Encode(b)
 			}

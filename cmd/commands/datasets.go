@@ -9,17 +9,9 @@ import (
 	"polarsbench/harness/repo"
 )
 
-func newCmdDatasets() *cobra.Command {
-	c := &cobra.Command{
-		Use:   "datasets",
-		Short: "Build tables and task sets",
-		Args:  cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			return usageError("datasets: name a subcommand (see harness datasets --help)")
-		},
-	}
-	c.AddCommand(newCmdDatasetsTables(), newCmdDatasetsSynth(), newCmdDatasetsExport())
-	return c
+func newCmdDatasets(ios *IOStreams) *cobra.Command {
+	return newGroup("datasets", "Build tables and task sets", "datasets: name a subcommand (see harness datasets --help)",
+		newCmdDatasetsTables(ios), newCmdDatasetsSynth(ios), newCmdDatasetsExport(ios))
 }
 
 // DatasetsTablesOptions are the flags of `harness datasets tables`.
@@ -27,26 +19,22 @@ type DatasetsTablesOptions struct {
 	Src, Out, Python string
 }
 
-func newCmdDatasetsTables() *cobra.Command {
+func newCmdDatasetsTables(ios *IOStreams) *cobra.Command {
 	o := &DatasetsTablesOptions{}
 	c := &cobra.Command{
 		Use:   "tables",
 		Short: "Build the parquet tables from the gzip JSON-lines sources, as the organisers did",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			py := o.Python
-			if py == "" {
-				py = repo.Python()
-			}
-			if err := tables.Build(o.Src, o.Out, py); err != nil {
+			if err := tables.Build(o.Src, o.Out, polarsPython(o.Python)); err != nil {
 				return err
 			}
-			fmt.Fprintf(c.OutOrStdout(), "tables in %s are up to date\n", o.Out)
+			fmt.Fprintf(ios.Out, "tables in %s are up to date\n", o.Out)
 			return nil
 		},
 	}
 	c.Flags().StringVar(&o.Src, "src", repo.TableSources(), "folder of *.jsonl.gz table sources")
 	c.Flags().StringVar(&o.Out, "out", repo.DataDir(), "folder for the .parquet files")
-	c.Flags().StringVar(&o.Python, "python", "", "interpreter with polars (default: the project venv)")
+	addPolarsPython(c.Flags(), &o.Python)
 	return c
 }

@@ -11,13 +11,14 @@ import (
 
 // DatasetsExportOptions are the flags of `harness datasets export`.
 type DatasetsExportOptions struct {
+	IO                   *IOStreams
 	Runs                 []string
 	Synth, Out, Template string
 	Dev                  string
 }
 
-func newCmdDatasetsExport() *cobra.Command {
-	o := &DatasetsExportOptions{}
+func newCmdDatasetsExport(ios *IOStreams) *cobra.Command {
+	o := &DatasetsExportOptions{IO: ios}
 	c := &cobra.Command{
 		Use:   "export",
 		Short: "Write supervised fine-tuning examples (the inference prompt + verified code) from runs and synthetic tasks",
@@ -29,7 +30,7 @@ func newCmdDatasetsExport() *cobra.Command {
 			if len(o.Runs) == 0 && o.Synth == "" {
 				return usageError("datasets export: give --runs RUNDIR... and/or --synth FILE")
 			}
-			return runDatasetsExport(c, o)
+			return runDatasetsExport(o)
 		},
 	}
 	c.Flags().StringSliceVar(&o.Runs, "runs", nil, "run folders written by harness score (samples.jsonl)")
@@ -40,7 +41,7 @@ func newCmdDatasetsExport() *cobra.Command {
 	return c
 }
 
-func runDatasetsExport(c *cobra.Command, o *DatasetsExportOptions) error {
+func runDatasetsExport(o *DatasetsExportOptions) error {
 	exs, err := export.Examples(export.Options{Runs: o.Runs, Synth: o.Synth, DevDir: o.Dev}.InferencePrompt(o.Template))
 	if err != nil {
 		return err
@@ -54,6 +55,6 @@ func runDatasetsExport(c *cobra.Command, o *DatasetsExportOptions) error {
 			model++
 		}
 	}
-	fmt.Fprintf(c.OutOrStdout(), "wrote %d examples (%d model, %d gold targets) to %s\n", len(exs), model, len(exs)-model, o.Out)
+	fmt.Fprintf(o.IO.Out, "wrote %d examples (%d model, %d gold targets) to %s\n", len(exs), model, len(exs)-model, o.Out)
 	return nil
 }

@@ -17,14 +17,15 @@ import (
 
 // DatasetsSynthOptions are the flags of `harness datasets synth`.
 type DatasetsSynthOptions struct {
+	IO                        *IOStreams
 	Tables, Out, Python, Exec string
 	N, Workers, Families      int
 	Seed                      uint64
 	Heldout                   float64
 }
 
-func newCmdDatasetsSynth() *cobra.Command {
-	o := &DatasetsSynthOptions{}
+func newCmdDatasetsSynth(ios *IOStreams) *cobra.Command {
+	o := &DatasetsSynthOptions{IO: ios}
 	c := &cobra.Command{
 		Use:   "synth",
 		Short: "Generate verified synthetic training tasks over the bench tables and random tables",
@@ -53,7 +54,7 @@ func newCmdDatasetsSynth() *cobra.Command {
 	c.Flags().IntVar(&o.Families, "random-families", 12, "families of 3 related random tables")
 	c.Flags().IntVar(&o.Workers, "workers", 2, "Python processes executing gold code")
 	c.Flags().StringVar(&o.Exec, "exec", "helper", "gold executor: helper (batched, built in) or pool (harness/worker)")
-	c.Flags().StringVar(&o.Python, "python", "", "interpreter with polars (default: the project venv)")
+	addPolarsPython(c.Flags(), &o.Python)
 	return c
 }
 
@@ -62,14 +63,11 @@ func runDatasetsSynth(c *cobra.Command, o *DatasetsSynthOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	py := o.Python
-	if py == "" {
-		py = repo.Python()
-	}
+	py := polarsPython(o.Python)
 	opts := datasets.SynthOptions{
 		TablesDir: o.Tables, N: o.N, Seed: o.Seed, Heldout: o.Heldout,
 		RandomDir: o.Out + ".tables", RandomFamilies: o.Families,
-		Python: py, Workers: o.Workers, Progress: c.ErrOrStderr(),
+		Python: py, Workers: o.Workers, Progress: o.IO.ErrOut,
 	}
 	if o.Exec == "pool" {
 		pool, err := worker.NewPool(ctx, worker.Options{Python: py, Workers: o.Workers, PolarsThreads: 1})
@@ -92,7 +90,7 @@ func runDatasetsSynth(c *cobra.Command, o *DatasetsSynthOptions) error {
 		return err
 	}
 	b, _ := json.Marshal(st)
-	fmt.Fprintf(c.OutOrStdout(), "wrote %d tasks (%d held out) to %s in %s\n%s\n", len(tasks), st.Heldout, o.Out, st.Elapsed.Round(1e8), b)
+	fmt.Fprintf(o.IO.Out, "wrote %d tasks (%d held out) to %s in %s\n%s\n", len(tasks), st.Heldout, o.Out, st.Elapsed.Round(1e8), b)
 	return nil
 }
 

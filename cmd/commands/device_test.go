@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log"
 	"net"
 	"net/http"
@@ -116,21 +115,6 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 }
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
-// captureStderr points os.Stderr (where serve logs) at a buffer until the returned stop.
-func captureStderr(t *testing.T) (*syncBuffer, func()) {
-	t.Helper()
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	old := os.Stderr
-	os.Stderr = w
-	buf := &syncBuffer{}
-	done := make(chan struct{})
-	go func() { io.Copy(buf, r); close(done) }()
-	return buf, func() { os.Stderr = old; w.Close(); <-done; r.Close() }
-}
-
 // serve --device auto on a machine without a measured GPU plan serves from the CPU
 // and says so at start-up; --device gpu without a GPU stops with the reason.
 func TestServeDeviceOnCPU(t *testing.T) {
@@ -149,19 +133,17 @@ func TestServeDeviceOnCPU(t *testing.T) {
 	logFile := filepath.Join(t.TempDir(), "serve.jsonl")
 
 	if !probeMachine().GPUUsable() {
-		buf, stop := captureStderr(t)
-		_, err := runInferCmd(t, "serve", "--device", "gpu", "--model", model, "--addr", addr, "--log", logFile, "--python", py)
-		stop()
+		out, err := runInferCmd(t, "serve", "--device", "gpu", "--model", model, "--addr", addr, "--log", logFile, "--python", py)
 		if !errors.Is(err, device.ErrNoGPU) {
-			t.Errorf("serve --device gpu without a GPU: %v\n%s", err, buf.String())
+			t.Errorf("serve --device gpu without a GPU: %v\n%s", err, out)
 		}
 	}
 
-	buf, stop := captureStderr(t)
+	buf := &syncBuffer{} // serve's log, from its error stream
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		root := NewRoot()
+		root := NewRoot(&IOStreams{In: strings.NewReader(""), Out: buf, ErrOut: buf})
 		root.SetArgs([]string{"serve", "--device", "auto", "--model", model, "--addr", addr, "--log", logFile,
 			"--python", py, "--k", "1", "--threads", "2"})
 		done <- root.ExecuteContext(ctx)
@@ -170,7 +152,6 @@ func TestServeDeviceOnCPU(t *testing.T) {
 	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline) && !ready; {
 		select {
 		case err := <-done:
-			stop()
 			t.Fatalf("serve exited: %v\n%s", err, buf.String())
 		case <-time.After(300 * time.Millisecond):
 		}
@@ -181,7 +162,6 @@ func TestServeDeviceOnCPU(t *testing.T) {
 	}
 	cancel()
 	err = <-done
-	stop()
 	out := buf.String()
 	if !ready || err != nil {
 		t.Fatalf("ready %v, exit %v\n%s", ready, err, out)

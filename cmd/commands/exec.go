@@ -11,12 +11,12 @@ import (
 
 	"polarsbench/datasets/core"
 	"polarsbench/harness/judge"
-	"polarsbench/harness/repo"
 	"polarsbench/harness/worker"
 )
 
 // ExecOptions are the flags of `harness exec`.
 type ExecOptions struct {
+	IO      *IOStreams
 	Tables  []string
 	Code    string
 	JSON    bool
@@ -24,8 +24,8 @@ type ExecOptions struct {
 	Timeout time.Duration
 }
 
-func newCmdExec() *cobra.Command {
-	o := &ExecOptions{}
+func newCmdExec(ios *IOStreams) *cobra.Command {
+	o := &ExecOptions{IO: ios}
 	c := &cobra.Command{
 		Use:   "exec --table NAME=PATH ... --code CODE|@FILE",
 		Short: "Run Polars code in a worker and print its fingerprint and first rows",
@@ -37,7 +37,7 @@ func newCmdExec() *cobra.Command {
 	c.Flags().StringArrayVar(&o.Tables, "table", nil, "table as NAME=PATH (.parquet or .csv); repeat for more")
 	c.Flags().StringVar(&o.Code, "code", "", "the code, or @FILE to read it from a file")
 	c.Flags().BoolVar(&o.JSON, "json", false, "print one JSON object")
-	c.Flags().StringVar(&o.Python, "python", "", "interpreter with polars (default: the project venv)")
+	addPolarsPython(c.Flags(), &o.Python)
 	c.Flags().DurationVar(&o.Timeout, "timeout", 10*time.Second, "time limit for the code")
 	return c
 }
@@ -86,10 +86,7 @@ func runExec(c *cobra.Command, o *ExecOptions) error {
 			return usageError("exec: table %s: %v", t.Name, err)
 		}
 	}
-	py := o.Python
-	if py == "" {
-		py = repo.Python()
-	}
+	py := polarsPython(o.Python)
 	pool, err := worker.NewPool(c.Context(), worker.Options{Python: py, Workers: 1, Timeout: o.Timeout})
 	if err != nil {
 		return err
@@ -104,7 +101,7 @@ func runExec(c *cobra.Command, o *ExecOptions) error {
 	if res.Head == nil {
 		res.Head = []map[string]any{}
 	}
-	w := c.OutOrStdout()
+	w := o.IO.Out
 	if o.JSON {
 		enc := json.NewEncoder(w)
 		enc.SetEscapeHTML(false)

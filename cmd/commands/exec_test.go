@@ -1,9 +1,7 @@
 package commands
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -13,20 +11,8 @@ import (
 
 // runRoot runs the command line and returns stdout and the exit status Execute would give.
 func runRoot(args ...string) (string, int) {
-	root := NewRoot()
-	var out bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&out)
-	root.SetArgs(args)
-	err := root.Execute()
-	if err == nil {
-		return out.String(), 0
-	}
-	var ee *ExitError
-	if errors.As(err, &ee) {
-		return out.String(), ee.Code
-	}
-	return out.String(), 1
+	out, err := execute(args...)
+	return out, inferExitCode(err)
 }
 
 func TestExecCommand(t *testing.T) {

@@ -3,19 +3,17 @@ package commands
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"polarsbench/datasets/core"
 	"polarsbench/finetune"
-	"polarsbench/harness/repo"
 	"polarsbench/infer"
 	"polarsbench/infer/llamacpp"
 )
 
 type finetuneRunOptions struct {
+	IO              *IOStreams
 	Base, Data, Out string
 	Hyper           finetune.Hyper
 	Quant           string
@@ -25,18 +23,18 @@ type finetuneRunOptions struct {
 	Launcher        string
 }
 
-func newCmdFinetune() *cobra.Command {
+func newCmdFinetune(ios *IOStreams) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "finetune",
 		Short: "LoRA fine-tune a model on exported training data (train, merge, GGUF, quantize, check)",
 		Args:  cobra.NoArgs,
 	}
-	c.AddCommand(newCmdFinetuneRun())
+	c.AddCommand(newCmdFinetuneRun(ios))
 	return c
 }
 
-func newCmdFinetuneRun() *cobra.Command {
-	o := &finetuneRunOptions{Hyper: finetune.DefaultHyper()}
+func newCmdFinetuneRun(ios *IOStreams) *cobra.Command {
+	o := &finetuneRunOptions{IO: ios, Hyper: finetune.DefaultHyper()}
 	c := &cobra.Command{
 		Use:   "run --base PATH --data FILE --out DIR",
 		Short: "Train a LoRA adapter, merge it, convert to GGUF, quantize and answer one dev question",
@@ -51,22 +49,17 @@ DIR/manifest.json (sha256 of base, data and output, hyperparameters, git commit,
 	f.StringVar(&o.Base, "base", "", "base model: a Hugging Face folder or a .gguf file (required)")
 	f.StringVar(&o.Data, "data", "", "training JSON lines from `harness datasets export` (required)")
 	f.StringVar(&o.Out, "out", "", "output folder (required)")
-	f.IntVar(&o.Hyper.Rank, "rank", o.Hyper.Rank, "LoRA rank")
-	f.Float64Var(&o.Hyper.Alpha, "alpha", o.Hyper.Alpha, "LoRA alpha")
+	addHyperFlags(f, &o.Hyper)
 	f.StringVar(&o.Hyper.TargetModules, "target-modules", o.Hyper.TargetModules, "LoRA targets, comma-separated (q means q_proj)")
-	f.Float64Var(&o.Hyper.LR, "lr", o.Hyper.LR, "peak learning rate")
-	f.Float64Var(&o.Hyper.Epochs, "epochs", o.Hyper.Epochs, "passes over the data")
-	f.IntVar(&o.Hyper.MaxSteps, "max-steps", 0, "optimizer steps (0: --epochs decides)")
 	f.IntVar(&o.Hyper.BatchSize, "batch-size", o.Hyper.BatchSize, "examples per micro-batch")
 	f.IntVar(&o.Hyper.GradAccum, "grad-accum", o.Hyper.GradAccum, "micro-batches per optimizer step")
 	f.IntVar(&o.Hyper.MaxLength, "max-length", o.Hyper.MaxLength, "tokens per example (longer ones are cut)")
-	f.IntVar(&o.Hyper.Seed, "seed", 0, "random seed")
 	f.StringVar(&o.Hyper.OutType, "outtype", o.Hyper.OutType, "merged GGUF type before quantizing: f16 or q8_0")
 	f.IntVar(&o.Hyper.Threads, "threads", 0, "CPU threads for training (0: torch's default)")
 	f.StringVar(&o.Quant, "quant", "q4_k_m", "final GGUF type: q4_k_m, q8_0, or none to keep the merged GGUF")
 	f.StringVar(&o.CheckQuestion, "check-question", "", "question for the final check (default: the first dev question)")
 	f.BoolVar(&o.NoCheck, "no-check", false, "skip loading the result and answering a question")
-	f.StringVar(&o.Python, "python", "", "fine-tune Python (default $FT_PYTHON or .venv-ft/bin/python)")
+	addFinetunePython(f, &o.Python)
 	f.StringVar(&o.Launcher, "launcher", "", `command that starts the script, e.g. "accelerate launch --num_processes 2" for several GPUs`)
 	return c
 }
@@ -75,10 +68,8 @@ func runFinetune(ctx context.Context, o *finetuneRunOptions) error {
 	if o.Base == "" || o.Data == "" || o.Out == "" {
 		return usageError("finetune run needs --base, --data and --out")
 	}
-	for _, p := range []string{o.Base, o.Data} {
-		if _, err := os.Stat(p); err != nil {
-			return usageError("%s does not exist", p)
-		}
+	if err := mustExist(o.Base, o.Data); err != nil {
+		return err
 	}
 	switch o.Quant {
 	case "none":
@@ -95,57 +86,33 @@ func runFinetune(ctx context.Context, o *finetuneRunOptions) error {
 	}
 	opts := finetune.Options{Base: o.Base, Data: o.Data, Out: o.Out, Hyper: o.Hyper, Quant: o.Quant,
 		Quantize: llamacpp.Quantize, Python: o.Python, Launcher: strings.Fields(o.Launcher),
-		Progress: finetune.NewProgress(os.Stderr)}
+		Progress: finetune.NewProgress(o.IO.ErrOut)}
 	if !o.NoCheck {
 		q := o.CheckQuestion
 		if q == "" {
 			var err error
-			if q, err = firstDevQuestion(); err != nil {
+			if q, err = finetune.DefaultCheckQuestion(); err != nil {
 				return err
 			}
 		}
-		opts.Check, opts.CheckQuestion = checkWithEngine, q
+		opts.Check, opts.CheckQuestion = finetune.GreedyCheck(loadCheckModel), q
 	}
 	m, err := finetune.Run(ctx, opts)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("model %s (sha256 %s)\nmanifest %s/manifest.json\n", m.Output.Path, m.Output.SHA256, o.Out)
+	fmt.Fprintf(o.IO.Out, "model %s (sha256 %s)\nmanifest %s/manifest.json\n", m.Output.Path, m.Output.SHA256, o.Out)
 	if m.CheckA != "" {
-		fmt.Printf("check answer:\n%s\n", m.CheckA)
+		fmt.Fprintf(o.IO.Out, "check answer:\n%s\n", m.CheckA)
 	}
 	return nil
 }
 
-// firstDevQuestion renders the first dev task as a question naming its tables.
-func firstDevQuestion() (string, error) {
-	tasks, err := core.LoadBench(repo.DevBench(), repo.DataDir())
+// loadCheckModel is finetune.ModelLoader over the llama.cpp engine.
+func loadCheckModel(path string, o infer.Options) (finetune.Model, error) {
+	e, err := llamacpp.Load(path, o)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	t := tasks[0]
-	names := make([]string, len(t.Tables))
-	for i, tb := range t.Tables {
-		names[i] = tb.Name
-	}
-	return fmt.Sprintf("Write Python Polars code that assigns the answer DataFrame to `result`. Tables (polars DataFrames): %s.\nQuestion: %s",
-		strings.Join(names, ", "), t.Question), nil
-}
-
-// checkWithEngine loads the model with the project's engine and answers greedily:
-// a GGUF that llama.cpp cannot load or that produces nothing fails the run.
-func checkWithEngine(ctx context.Context, model, question string) (string, error) {
-	e, err := llamacpp.Load(model, infer.Options{Parallel: 1, ContextSize: 1024})
-	if err != nil {
-		return "", err
-	}
-	defer e.Close()
-	res, err := e.Generate(ctx, infer.Request{Messages: []infer.Message{{Role: "user", Content: question}}, K: 1, MaxTokens: 64})
-	if err != nil {
-		return "", err
-	}
-	if len(res.Candidates) == 0 {
-		return "", fmt.Errorf("no candidate returned")
-	}
-	return res.Candidates[0].Text, nil
+	return e, nil
 }

@@ -13,6 +13,7 @@ import (
 )
 
 type generateOptions struct {
+	IO        *IOStreams
 	Model     string
 	Prompt    string
 	System    string
@@ -30,8 +31,8 @@ type generateOptions struct {
 	Verbose   bool
 }
 
-func newCmdGenerate() *cobra.Command {
-	o := &generateOptions{}
+func newCmdGenerate(ios *IOStreams) *cobra.Command {
+	o := &generateOptions{IO: ios}
 	c := &cobra.Command{
 		Use:   "generate --prompt TEXT",
 		Short: "Sample K completions of one chat prompt with the inference engine",
@@ -106,7 +107,7 @@ func runGenerate(c *cobra.Command, o *generateOptions) error {
 	if err != nil {
 		return err
 	}
-	return printResult(c.OutOrStdout(), res, o.JSON)
+	return printResult(o.IO.Out, res, o.JSON)
 }
 
 func printResult(out io.Writer, res infer.Result, asJSON bool) error {

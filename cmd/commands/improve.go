@@ -15,6 +15,7 @@ import (
 )
 
 type improveOptions struct {
+	IO                         *IOStreams
 	Incumbent, Pool, Dev, Data string
 	Out, Models, History       string
 	ScoreArgs                  []string
@@ -22,8 +23,8 @@ type improveOptions struct {
 	Python                     string
 }
 
-func newCmdImprove() *cobra.Command {
-	o := &improveOptions{Hyper: finetune.DefaultHyper()}
+func newCmdImprove(ios *IOStreams) *cobra.Command {
+	o := &improveOptions{IO: ios, Hyper: finetune.DefaultHyper()}
 	c := &cobra.Command{
 		Use:   "improve --incumbent MODEL --pool FILE --dev BENCH",
 		Short: "One retraining round: score, export, fine-tune, compare on dev, promote only if significantly better",
@@ -44,14 +45,9 @@ Each round appends one line to runs/history.jsonl.`,
 	f.StringVar(&o.Models, "models", repo.Path("models"), "models folder written on promotion")
 	f.StringVar(&o.History, "history", repo.Path("runs", "history.jsonl"), "history of rounds (JSON lines)")
 	f.StringArrayVar(&o.ScoreArgs, "score-arg", nil, "extra flag for every harness score call, repeatable (same configuration for both models)")
-	f.IntVar(&o.Hyper.Rank, "rank", o.Hyper.Rank, "LoRA rank")
-	f.Float64Var(&o.Hyper.Alpha, "alpha", o.Hyper.Alpha, "LoRA alpha")
-	f.Float64Var(&o.Hyper.LR, "lr", o.Hyper.LR, "peak learning rate")
-	f.Float64Var(&o.Hyper.Epochs, "epochs", o.Hyper.Epochs, "passes over the data")
-	f.IntVar(&o.Hyper.MaxSteps, "max-steps", 0, "optimizer steps (0: --epochs decides)")
+	addHyperFlags(f, &o.Hyper)
 	f.IntVar(&o.Hyper.MaxLength, "max-length", o.Hyper.MaxLength, "tokens per example")
-	f.IntVar(&o.Hyper.Seed, "seed", 0, "random seed")
-	f.StringVar(&o.Python, "python", "", "fine-tune Python (default $FT_PYTHON or .venv-ft/bin/python)")
+	addFinetunePython(f, &o.Python)
 	return c
 }
 
@@ -62,10 +58,8 @@ func runImprove(ctx context.Context, o *improveOptions) error {
 	if o.Incumbent == "" {
 		o.Incumbent = repo.DefaultModel()
 	}
-	for _, p := range []string{o.Incumbent, o.Pool, o.Dev} {
-		if _, err := os.Stat(p); err != nil {
-			return usageError("%s does not exist", p)
-		}
+	if err := mustExist(o.Incumbent, o.Pool, o.Dev); err != nil {
+		return err
 	}
 	if o.Out == "" {
 		o.Out = repo.Path("runs", "improve", time.Now().UTC().Format("20060102T150405"))
@@ -89,13 +83,13 @@ func runImprove(ctx context.Context, o *improveOptions) error {
 	r, err := finetune.Improve(ctx, finetune.ImproveOptions{Harness: exe, Incumbent: o.Incumbent, Pool: o.Pool, Dev: o.Dev,
 		Data: o.Data, RoundDir: o.Out, ModelsDir: o.Models, History: o.History, ScoreArgs: o.ScoreArgs,
 		Hyper: o.Hyper, Quant: "q4_k_m", Quantize: llamacpp.Quantize, Python: o.Python,
-		Progress: finetune.NewProgress(os.Stderr), Log: logf})
+		Progress: finetune.NewProgress(o.IO.ErrOut), Log: logf})
 	if err != nil {
 		return fmt.Errorf("%w (subprocess output in %s)", err, logPath)
 	}
-	fmt.Println(r.Decision.Reason)
+	fmt.Fprintln(o.IO.Out, r.Decision.Reason)
 	if r.PromotedAs != "" {
-		fmt.Printf("models/DEFAULT -> %s\n", r.PromotedAs)
+		fmt.Fprintf(o.IO.Out, "models/DEFAULT -> %s\n", r.PromotedAs)
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package commands
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"os"
@@ -14,16 +13,20 @@ import (
 	"polarsbench/infer/llamacpp"
 )
 
-// runInferCmd executes the command tree with args and returns stdout and the error.
-func runInferCmd(t *testing.T, args ...string) (string, error) {
-	t.Helper()
-	root := NewRoot()
-	var out bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&out)
+// execute runs the command tree with args over test streams and returns what
+// it printed (stdout and stderr together) and the error.
+func execute(args ...string) (string, error) {
+	out := &syncBuffer{} // serve logs from more than one goroutine
+	root := NewRoot(&IOStreams{In: strings.NewReader(""), Out: out, ErrOut: out})
 	root.SetArgs(args)
 	err := root.Execute()
 	return out.String(), err
+}
+
+// runInferCmd executes the command tree with args and returns its output and the error.
+func runInferCmd(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	return execute(args...)
 }
 
 func inferExitCode(err error) int {

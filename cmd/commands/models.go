@@ -16,12 +16,13 @@ import (
 )
 
 type modelsOptions struct {
+	IO   *IOStreams
 	Dir  string
 	JSON bool
 }
 
-func newCmdModels() *cobra.Command {
-	o := &modelsOptions{}
+func newCmdModels(ios *IOStreams) *cobra.Command {
+	o := &modelsOptions{IO: ios}
 	c := &cobra.Command{
 		Use:   "models",
 		Short: "List the GGUF models in a folder: arch, parameters, quantisation, size, chat template",
@@ -30,7 +31,7 @@ func newCmdModels() *cobra.Command {
 			if o.Dir == "" {
 				o.Dir = repo.Path("models")
 			}
-			return runModels(o, c)
+			return runModels(o)
 		},
 	}
 	c.Flags().StringVar(&o.Dir, "dir", "", "folder holding .gguf files (default <repo>/models)")
@@ -38,7 +39,7 @@ func newCmdModels() *cobra.Command {
 	return c
 }
 
-func runModels(o *modelsOptions, c *cobra.Command) error {
+func runModels(o *modelsOptions) error {
 	files, err := filepath.Glob(filepath.Join(o.Dir, "*.gguf"))
 	if err != nil {
 		return err
@@ -61,7 +62,7 @@ func runModels(o *modelsOptions, c *cobra.Command) error {
 		}
 		rows = append(rows, r)
 	}
-	out := c.OutOrStdout()
+	out := o.IO.Out
 	if o.JSON {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")

@@ -9,7 +9,7 @@ import (
 	"polarsbench/infer/llamacpp"
 )
 
-func newCmdQuantize() *cobra.Command {
+func newCmdQuantize(ios *IOStreams) *cobra.Command {
 	var typ string
 	var verbose bool
 	c := &cobra.Command{
@@ -34,7 +34,7 @@ func newCmdQuantize() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(c.OutOrStdout(), "%s: %s %s, %s\n", args[1], info.Arch, info.Quant, humanBytes(info.SizeBytes))
+			fmt.Fprintf(ios.Out, "%s: %s %s, %s\n", args[1], info.Arch, info.Quant, humanBytes(info.SizeBytes))
 			return nil
 		},
 	}

@@ -11,13 +11,14 @@ import (
 
 // ReportOptions are the flags of `harness report`.
 type ReportOptions struct {
+	IO      *IOStreams
 	Compare string
 	History string
 	Alpha   float64
 }
 
-func newCmdReport() *cobra.Command {
-	o := &ReportOptions{}
+func newCmdReport(ios *IOStreams) *cobra.Command {
+	o := &ReportOptions{IO: ios}
 	c := &cobra.Command{
 		Use:   "report RUNDIR [--compare RUNDIR2] | report --history RUNSDIR",
 		Short: "Write a run's report.md with plots, compare two runs, or chart all runs",
@@ -29,7 +30,7 @@ test: RUNDIR2 is called better only when it wins more discordant pairs and p < -
 the strict and the values-only accuracy (with its own McNemar p) and the classes of both runs.
 --history RUNSDIR writes RUNSDIR/history.md and history.png over every run folder in it.`,
 		Args: cobra.MaximumNArgs(1),
-		RunE: func(c *cobra.Command, args []string) error { return runReport(c, o, args) },
+		RunE: func(c *cobra.Command, args []string) error { return runReport(o, args) },
 	}
 	c.Flags().StringVar(&o.Compare, "compare", "", "second run folder to compare against RUNDIR")
 	c.Flags().StringVar(&o.History, "history", "", "folder of run folders (e.g. runs/)")
@@ -37,8 +38,8 @@ the strict and the values-only accuracy (with its own McNemar p) and the classes
 	return c
 }
 
-func runReport(c *cobra.Command, o *ReportOptions, args []string) error {
-	out := c.OutOrStdout()
+func runReport(o *ReportOptions, args []string) error {
+	out := o.IO.Out
 	if o.Alpha <= 0 || o.Alpha >= 1 {
 		return usageError("--alpha must be between 0 and 1")
 	}

@@ -28,21 +28,39 @@ func usageError(format string, a ...any) error {
 	return &ExitError{Code: 2, Err: fmt.Errorf(format, a...)}
 }
 
-// NewRoot builds the command tree.
-func NewRoot() *cobra.Command {
+// NewRoot builds the command tree over one set of streams: every command
+// prints to ios, and so do cobra's help and usage.
+func NewRoot(ios *IOStreams) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "harness",
 		Short:         "Text-to-Polars harness: llama.cpp inference, Polars workers, voting, scoring, fine-tuning",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetIn(ios.In)
+	root.SetOut(ios.Out)
+	root.SetErr(ios.ErrOut)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &ExitError{Code: 2, Err: err} })
+	// score prints through c.OutOrStdout and c.ErrOrStderr, which are ios too (set above).
 	root.AddCommand(
-		newCmdVersion(), newCmdModels(), newCmdGenerate(), newCmdBench(), newCmdQuantize(),
-		newCmdDatasets(), newCmdExec(), newCmdJudge(), newCmdAsk(), newCmdRun(), newCmdServe(),
-		newCmdScore(), newCmdReport(), newCmdFinetune(), newCmdImprove(), newCmdShip(),
+		newCmdVersion(ios), newCmdModels(ios), newCmdGenerate(ios), newCmdBench(ios), newCmdQuantize(ios),
+		newCmdDatasets(ios), newCmdExec(ios), newCmdJudge(ios), newCmdAsk(ios), newCmdRun(ios), newCmdServe(ios),
+		newCmdScore(), newCmdReport(ios), newCmdFinetune(ios), newCmdImprove(ios), newCmdShip(ios),
 	)
 	return root
+}
+
+// newGroup is a command that only holds subcommands: run bare (or with
+// arguments) it is a usage error saying so.
+func newGroup(use, short, bare string, subs ...*cobra.Command) *cobra.Command {
+	c := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.NoArgs,
+		RunE:  func(*cobra.Command, []string) error { return usageError("%s", bare) },
+	}
+	c.AddCommand(subs...)
+	return c
 }
 
 // Execute runs the command line and returns the process exit status.
@@ -52,11 +70,12 @@ func Execute() int {
 	// long jobs stop cleanly and keep what they did (commands do not install their own).
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err := NewRoot().ExecuteContext(ctx)
+	ios := System()
+	err := NewRoot(ios).ExecuteContext(ctx)
 	if err == nil {
 		return 0
 	}
-	fmt.Fprintln(os.Stderr, "harness:", err)
+	fmt.Fprintln(ios.ErrOut, "harness:", err)
 	var ee *ExitError
 	if errors.As(err, &ee) {
 		return ee.Code

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log"
 	"os"
 
@@ -14,6 +13,7 @@ import (
 )
 
 type runOptions struct {
+	IO *IOStreams
 	solverFlags
 	Bench string
 	Data  string
@@ -21,8 +21,8 @@ type runOptions struct {
 	Limit int
 }
 
-func newCmdRun() *cobra.Command {
-	o := &runOptions{}
+func newCmdRun(ios *IOStreams) *cobra.Command {
+	o := &runOptions{IO: ios}
 	c := &cobra.Command{
 		Use:   "run --bench FILE|DIR --data DIR --out FILE",
 		Short: "Batch mode: answer every question of a bench in-process, one JSON line each",
@@ -30,7 +30,7 @@ func newCmdRun() *cobra.Command {
 JSON line per question to --out: the question id and the full log record (answer, candidates,
 votes, timings). It does not judge: use ` + "`harness score`" + ` for runner-identical scoring.`,
 		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error { return runRun(c.Context(), o, c.ErrOrStderr()) },
+		RunE: func(c *cobra.Command, _ []string) error { return runRun(c.Context(), o) },
 	}
 	o.solverFlags.add(c)
 	c.Flags().StringVar(&o.Bench, "bench", "", "bench file or folder (organisers' .json or task .jsonl)")
@@ -40,7 +40,8 @@ votes, timings). It does not judge: use ` + "`harness score`" + ` for runner-ide
 	return c
 }
 
-func runRun(ctx context.Context, o *runOptions, stderr io.Writer) error {
+func runRun(ctx context.Context, o *runOptions) error {
+	stderr := o.IO.ErrOut
 	if o.Bench == "" || o.Out == "" {
 		return usageError("--bench and --out are required")
 	}

@@ -7,7 +7,6 @@ import (
 	"log"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -18,13 +17,14 @@ import (
 )
 
 type serveOptions struct {
+	IO *IOStreams
 	solverFlags
 	Addr string
 	Log  string
 }
 
-func newCmdServe() *cobra.Command {
-	o := &serveOptions{}
+func newCmdServe(ios *IOStreams) *cobra.Command {
+	o := &serveOptions{IO: ios}
 	c := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the runner contract: GET / (ready?) and POST /chat (question -> code)",
@@ -52,7 +52,7 @@ func runServe(ctx context.Context, o *serveOptions) error {
 		return fmt.Errorf("log: %w", err)
 	}
 	defer recs.Close()
-	info := log.New(os.Stderr, "serve: ", log.LstdFlags|log.Lmicroseconds)
+	info := log.New(o.IO.ErrOut, "serve: ", log.LstdFlags|log.Lmicroseconds)
 
 	// Listen before loading, so the runner's GET / polls get 503 rather than refused connections.
 	ln, err := net.Listen("tcp", o.Addr)
@@ -65,15 +65,19 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	go func() { serveErr <- httpSrv.Serve(ln) }()
 	info.Printf("listening on http://%s (loading; log %s)", ln.Addr(), o.Log)
 
+	start := time.Now()
 	st, err := o.solverFlags.open(ctx, info)
 	if err != nil {
+		// Close the listener too: Close does not see it until Serve has begun,
+		// and a fast failure (--device gpu without a GPU) can come first.
 		_ = httpSrv.Close()
+		_ = ln.Close()
 		return err
 	}
 	defer st.Close()
 	srv.SetSolver(st.Solver)
 	info.Printf("ready: model %s (%s), k=%d, workers=%d, bank=%d examples, load %.1fs",
-		filepath.Base(st.Solver.Model), st.Info.Arch, st.Solver.Settings.K, st.Workers, st.BankSize, st.LoadTime.Seconds())
+		filepath.Base(st.Solver.Model), st.Info.Arch, st.Solver.Settings.K, st.Workers, st.BankSize, time.Since(start).Seconds())
 
 	select {
 	case <-ctx.Done():

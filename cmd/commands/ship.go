@@ -16,14 +16,15 @@ import (
 )
 
 type shipOptions struct {
+	IO                                      *IOStreams
 	Model, ModelURL, ModelSHA256, ModelName string
 	Out, Config                             string
 	Binary                                  string
 	AllowNative                             bool
 }
 
-func newCmdShip() *cobra.Command {
-	o := &shipOptions{}
+func newCmdShip(ios *IOStreams) *cobra.Command {
+	o := &shipOptions{IO: ios}
 	c := &cobra.Command{
 		Use:   "ship --model PATH --out DIR",
 		Short: "Build a self-contained submission tree (main.py, bin/harness, lib/ollama, model, config.json)",
@@ -101,14 +102,14 @@ func runShip(o *shipOptions) error {
 	}
 	isa := res.ISA
 	if isa.Portable {
-		fmt.Fprintf(os.Stderr, "ship: %s is portable: needs %s (disassembly: %s; %d AVX-512 instructions, all in CPU-checked Go code)\n",
+		fmt.Fprintf(o.IO.ErrOut, "ship: %s is portable: needs %s (disassembly: %s; %d AVX-512 instructions, all in CPU-checked Go code)\n",
 			bin, strings.Join(isa.Requires, " "), isa.Disassembly, isa.AVX512Go)
 	} else {
-		fmt.Fprintf(os.Stderr, "ship: WARNING %s is not portable (%s); shipped because of --allow-native\n", bin, isa.Reason)
+		fmt.Fprintf(o.IO.ErrOut, "ship: WARNING %s is not portable (%s); shipped because of --allow-native\n", bin, isa.Reason)
 	}
 	for _, f := range res.Files {
-		fmt.Println(f)
+		fmt.Fprintln(o.IO.Out, f)
 	}
-	fmt.Fprintf(os.Stderr, "ship: %d files in %s; start it there with python -m uvicorn main:app --host 0.0.0.0 --port P --timeout-keep-alive 1200\n", len(res.Files), o.Out)
+	fmt.Fprintf(o.IO.ErrOut, "ship: %d files in %s; start it there with python -m uvicorn main:app --host 0.0.0.0 --port P --timeout-keep-alive 1200\n", len(res.Files), o.Out)
 	return nil
 }

@@ -4,20 +4,14 @@ import (
 	"context"
 	"fmt"
 	"log"
-	"runtime"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"polarsbench/datasets/core"
 	"polarsbench/harness/answer"
-	"polarsbench/harness/prompt"
 	"polarsbench/harness/repo"
-	"polarsbench/harness/schema"
-	"polarsbench/harness/worker"
 	"polarsbench/infer"
 	"polarsbench/infer/llamacpp"
 )
@@ -111,28 +105,10 @@ func parseGPULayers(v string) (int, error) {
 	return n, nil
 }
 
-// solverStack is a loaded engine, a running pool and the solver over them.
-type solverStack struct {
-	Solver   *answer.Solver
-	Engine   *llamacpp.Engine
-	Pool     *worker.Pool
-	Info     infer.ModelInfo
-	Workers  int
-	BankSize int
-	LoadTime time.Duration
-}
-
-func (s *solverStack) Close() {
-	if s.Pool != nil {
-		_ = s.Pool.Close()
-	}
-	if s.Engine != nil {
-		_ = s.Engine.Close()
-	}
-}
-
-func (f *solverFlags) open(ctx context.Context, info *log.Logger) (*solverStack, error) {
-	start := time.Now()
+// open builds the solver stack from the flags: settings and device here (flag
+// parsing and the cgo device probe), the rest in answer.Open with llama.cpp as
+// the loader.
+func (f *solverFlags) open(ctx context.Context, info *log.Logger) (*answer.Stack, error) {
 	llamacpp.SetVerbose(f.EngineLog)
 	settings, err := f.settings()
 	if err != nil {
@@ -145,67 +121,21 @@ func (f *solverFlags) open(ctx context.Context, info *log.Logger) (*solverStack,
 	if gpu, err = f.chooseDevice(info, settings.K, gpu); err != nil {
 		return nil, err
 	}
-	model := f.Model
-	if model == "" {
-		model = repo.DefaultModel()
-	}
-	python := f.Python
-	if python == "" {
-		python = repo.Python()
-	}
-	workers := f.Workers
-	if workers <= 0 {
-		workers = max(2, min(settings.K, runtime.NumCPU()))
-	}
-	var bank *prompt.Bank
-	bankSize := 0
-	if !f.NoBank {
-		files := f.Bank
-		if len(files) == 0 {
-			files = []string{repo.DevBench()}
-		}
-		var tasks []core.Task
-		for _, p := range files {
-			ts, err := core.LoadBench(p, "")
-			if err != nil {
-				return nil, fmt.Errorf("example bank: %w", err)
-			}
-			tasks = append(tasks, ts...)
-		}
-		bank = prompt.BankFromTasks(tasks)
-		bankSize = bank.Len()
-	}
+	return answer.Open(ctx, answer.Config{
+		Settings: settings, Model: f.Model, Load: loadLlamacpp, Python: f.Python, Workers: f.Workers,
+		NoBank: f.NoBank, BankFiles: f.Bank, Log: info,
+		Engine: infer.Options{
+			Threads: f.Threads, GPULayers: gpu, ContextSize: f.CtxSize,
+			KVCacheType: strings.TrimPrefix(f.KVCache, "f16"), BatchSize: f.Batch, FlashAttention: f.FlashAttn,
+		},
+	})
+}
 
-	st := &solverStack{Workers: workers, BankSize: bankSize}
-	info.Printf("loading model %s", model)
-	st.Engine, err = llamacpp.Load(model, infer.Options{
-		Threads: f.Threads, GPULayers: gpu, ContextSize: f.CtxSize, Parallel: settings.K,
-		KVCacheType: strings.TrimPrefix(f.KVCache, "f16"), BatchSize: f.Batch, FlashAttention: f.FlashAttn,
-	})
+// loadLlamacpp is answer.Loader over the llama.cpp engine.
+func loadLlamacpp(model string, o infer.Options) (answer.Engine, error) {
+	e, err := llamacpp.Load(model, o)
 	if err != nil {
 		return nil, err
 	}
-	st.Info = st.Engine.Info()
-	info.Printf("starting %d Polars workers (%s)", workers, python)
-	st.Pool, err = worker.NewPool(ctx, worker.Options{
-		Python: python, Workers: workers, Timeout: time.Duration(settings.ExecTimeout * float64(time.Second)),
-		// Few Polars threads per worker: the queries are small, and on a many-core
-		// runner a full thread pool reserves enough address space to hit the
-		// per-worker memory limit.
-		PolarsThreads: 2,
-	})
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	// Decode the static prompt head once now, so no question pays for it.
-	if _, err := st.Engine.Generate(ctx, infer.Request{Messages: prompt.Build("warm up", nil, prompt.JoinPlan{}, nil), K: 1, MaxTokens: 1, Prefill: prompt.AssistantPrefill}); err != nil {
-		st.Close()
-		return nil, fmt.Errorf("warm-up generation: %w", err)
-	}
-	st.Solver = &answer.Solver{
-		Engine: st.Engine, Pool: st.Pool, Schemas: schema.NewCache(), Bank: bank, Settings: settings, Model: model,
-	}
-	st.LoadTime = time.Since(start)
-	return st, nil
+	return e, nil
 }

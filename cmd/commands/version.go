@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func newCmdVersion() *cobra.Command {
+func newCmdVersion(ios *IOStreams) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the harness version, Go version and pinned engine",
@@ -33,7 +33,7 @@ func newCmdVersion() *cobra.Command {
 					}
 				}
 			}
-			fmt.Fprintf(c.OutOrStdout(), "harness %s%s\n%s %s/%s\nengine %s\n", rev, dirty, runtime.Version(), runtime.GOOS, runtime.GOARCH, engine)
+			fmt.Fprintf(ios.Out, "harness %s%s\n%s %s/%s\nengine %s\n", rev, dirty, runtime.Version(), runtime.GOOS, runtime.GOARCH, engine)
 			return nil
 		},
 	}
