@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"polarsbench/datasets/core"
+	"polarsbench/harness/term"
 )
 
 // SynthGenerator is recorded in core.Task.Generator for every synthetic task.
@@ -163,13 +164,13 @@ func Synthesize(ctx context.Context, o SynthOptions) ([]core.Task, *SynthStats, 
 			}
 			// One updating line on a terminal, plain lines in a pipe or log.
 			end := "\n"
-			if f, ok := o.Progress.(*os.File); ok && isTerminal(f) {
+			if term.IsTerminal(o.Progress) {
 				end = "\r"
 			}
 			fmt.Fprintf(o.Progress, "synth: %d drafted, %d kept%s", st.Drafted, total, end)
 		}
 	}
-	if f, ok := o.Progress.(*os.File); ok && isTerminal(f) {
+	if term.IsTerminal(o.Progress) {
 		fmt.Fprintln(o.Progress)
 	}
 	tasks := splitAndNumber(kept, o, st)
@@ -317,9 +318,4 @@ func parquetRefs(dir string) ([]core.TableRef, error) {
 		refs[i] = core.TableRef{Name: strings.TrimSuffix(filepath.Base(f), ".parquet"), Path: abs, Format: "parquet"}
 	}
 	return refs, nil
-}
-
-func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

@@ -18,7 +18,11 @@ import (
 )
 
 //go:embed synth_helper.py
-var helperScript []byte
+var helperSource string
+
+// helperScript is the helper with the fingerprint's code put in at its
+// marker (harness/fingerprint: one source for the helper, the worker and the judge).
+var helperScript = fingerprint.Splice(helperSource)
 
 // ExecResult is what running one gold answer gives under the runner's judging:
 // the fingerprint (hash of the sorted CSV, shape, ordered columns) or the error.
@@ -50,7 +54,7 @@ func writeHelperScript() (dir, path string, err error) {
 		return "", "", err
 	}
 	path = filepath.Join(dir, "synth_helper.py")
-	if err := os.WriteFile(path, helperScript, 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(helperScript), 0o644); err != nil {
 		os.RemoveAll(dir)
 		return "", "", err
 	}

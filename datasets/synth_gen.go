@@ -33,6 +33,25 @@ func pickOne[T any](g *gen, xs []T) (T, bool) {
 	return xs[g.r.IntN(len(xs))], true
 }
 
+// round2 is the rounding gold code puts on a float column's result: two decimals.
+func round2(c *colProfile) string {
+	if c.isFloat() {
+		return ".round(2)"
+	}
+	return ""
+}
+
+// sumOf is a measure's total in gold code: its alias total_<name> and its rounding.
+func sumOf(m *colProfile) (alias, round string) { return "total_" + base(m.Name), round2(m) }
+
+// tableColumn picks a random table of at least minRows rows (randomTable) and
+// one of its columns that want accepts; ok is false when none does.
+func (g *gen) tableColumn(minRows int, want func(c *colProfile) bool) (t *tableProfile, c *colProfile, ok bool) {
+	t = g.randomTable(minRows)
+	c, ok = pickOne(g, t.pick(want))
+	return t, c, ok
+}
+
 // fill replaces {key} placeholders; pairs are key, value.
 func fill(tmpl string, kv ...string) string {
 	pairs := make([]string, 0, len(kv))

@@ -1,8 +1,8 @@
 """Helper process for `harness datasets synth`: profiles tables, writes random
-tables and executes gold code with the runner's fingerprint. It reads one JSON
-request per line on stdin and answers one JSON line on stdout, so one process
-serves thousands of tasks with its tables loaded once. Python 3.11 and 3.12."""
-import hashlib
+tables and executes gold code with the runner's fingerprint (harness/fingerprint's
+Python source, put in at its marker by the Go side). It reads one JSON request
+per line on stdin and answers one JSON line on stdout, so one process serves
+thousands of tasks with its tables loaded once. Python 3.11 and 3.12."""
 import json
 import re
 import signal
@@ -25,20 +25,7 @@ def load(ref):
     return _cache[key]
 
 
-def fingerprint(result):
-    # Exactly the runner's judging steps.
-    if not isinstance(result, pl.DataFrame):
-        raise TypeError("result is %s, not a polars DataFrame" % type(result).__name__)
-    result = result.select(result.columns)
-    if result.columns:
-        result = result.sort(result.columns)
-    csv_text = result.write_csv(file=None)
-    return {
-        "hash": hashlib.sha256(csv_text.encode()).hexdigest()[:16],
-        "rows": result.height,
-        "cols": result.width,
-        "columns": result.columns,
-    }
+# @fingerprint.py@ (harness/fingerprint/fingerprint.py, put in by the Go side: one source for the worker, the synth helper and the judge)
 
 
 class Timeout(Exception):
@@ -56,7 +43,11 @@ def run_once(req):
     exec(compile(req["code"], "<gold>", "exec"), env)
     if "result" not in env:
         raise NameError("the code does not assign result")
-    return fingerprint(env["result"])
+    result = env["result"]
+    if not isinstance(result, pl.DataFrame):
+        raise TypeError("result is %s, not a polars DataFrame" % type(result).__name__)
+    # The runner's fingerprint only: synthesis compares hashes, not values.
+    return result_fingerprint(result, values=False)
 
 
 def do_exec(req):

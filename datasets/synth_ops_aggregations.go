@@ -90,10 +90,7 @@ func opMultiAgg(g *gen) *draft {
 		return nil
 	}
 	b := base(m.Name)
-	round := ""
-	if m.isFloat() {
-		round = ".round(2)"
-	}
+	round := round2(m)
 	ent, ents := t.entity()
 	question := fill(g.one("Calculate the total and average {m} per {g}, plus the number of {ents}.", "For each {g}, compute count, total {m} and average {m}.", "Per {g}: how many {ents}, their total {m} and mean {m}.", "Summarise {m} by {g}: count, sum and average.", "Group {ents} by {g} and report the {ent} count, total {m} and avg {m}."),
 		"m", g.mention(m), "g", g.mention(gc), "ents", ents, "ent", ent)
@@ -112,10 +109,7 @@ func opGlobalAgg(g *gen) *draft {
 	m := ms[g.r.IntN(len(ms))]
 	_, ents := t.entity()
 	b := base(m.Name)
-	round := ""
-	if m.isFloat() {
-		round = ".round(2)"
-	}
+	round := round2(m)
 	switch g.r.IntN(3) {
 	case 0:
 		question := fill(g.one("Calculate the total {m} across all {ents}.", "What is the overall sum of {m}?", "Sum {m} over the whole {t} table.", "Give the grand total of {m}.", "Add up {m} for every {ent}."), "m", g.mention(m), "ents", ents, "t", t.Name, "ent", strings.TrimSuffix(ents, "s"))

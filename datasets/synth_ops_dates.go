@@ -35,11 +35,7 @@ func opMonthCount(g *gen) *draft {
 	_, ents := t.entity()
 	m, hasM := pickOne(g, t.pick(func(x *colProfile) bool { return x.isMeasure() }))
 	if hasM && g.chance(0.5) {
-		alias := "total_" + base(m.Name)
-		round := ""
-		if m.isFloat() {
-			round = ".round(2)"
-		}
+		alias, round := sumOf(m)
 		question := fill(g.one("Total {m} per month (YYYY-MM) from {col}.", "Sum {m} by month of {col}, sorted by month.", "Monthly total {m}, month taken from {col} as YYYY-MM.", "For each month (YYYY-MM) of {col}, add up {m}.", "Compute total {m} per calendar month of {col}."), "m", m.Name, "col", c.Name)
 		question += g.aliasNote("month, "+alias, 0.4)
 		code := fmt.Sprintf("result = %s.with_columns(pl.col(%s).str.slice(0, 7).alias(\"month\")).group_by(\"month\").agg(pl.col(%s).sum()%s.alias(%s)).sort(\"month\")", t.Name, q(c.Name), q(m.Name), round, q(alias))
@@ -119,11 +115,7 @@ func opYearFilterAgg(g *gen) *draft {
 		return nil
 	}
 	year := c.QStr[g.r.IntN(3)][:4]
-	alias := "total_" + base(m.Name)
-	round := ""
-	if m.isFloat() {
-		round = ".round(2)"
-	}
+	alias, round := sumOf(m)
 	question := fill(g.one("What is the total {m} in {y} (by {col})?", "Sum {m} for rows with {col} in {y}.", "Total {m} for {y}, using {col}.", "Add up {m} where {col} is in {y}.", "Compute the {y} total of {m} (year from {col})."), "m", m.Name, "y", year, "col", c.Name)
 	question += g.aliasNote(alias, 0.4)
 	code := fmt.Sprintf("result = %s.filter(pl.col(%s).str.starts_with(%s)).select(pl.col(%s).sum()%s.alias(%s))", t.Name, q(c.Name), q(year), q(m.Name), round, q(alias))

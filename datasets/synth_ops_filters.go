@@ -14,8 +14,7 @@ var cmpWords = []struct{ op, words string }{
 }
 
 func opFilterNum(g *gen) *draft {
-	t := g.randomTable(10)
-	c, ok := pickOne(g, t.pick(func(c *colProfile) bool { return c.isMeasure() }))
+	t, c, ok := g.tableColumn(10, func(c *colProfile) bool { return c.isMeasure() })
 	if !ok {
 		return nil
 	}
@@ -36,8 +35,7 @@ func opFilterNum(g *gen) *draft {
 }
 
 func opFilterCat(g *gen) *draft {
-	t := g.randomTable(5)
-	c, ok := pickOne(g, t.pick(func(c *colProfile) bool { return c.isCat() }))
+	t, c, ok := g.tableColumn(5, func(c *colProfile) bool { return c.isCat() })
 	if !ok {
 		return nil
 	}
@@ -63,8 +61,7 @@ func opFilterCat(g *gen) *draft {
 }
 
 func opFilterIn(g *gen) *draft {
-	t := g.randomTable(5)
-	c, ok := pickOne(g, t.pick(func(c *colProfile) bool { return c.isCat() && len(c.Values) >= 3 }))
+	t, c, ok := g.tableColumn(5, func(c *colProfile) bool { return c.isCat() && len(c.Values) >= 3 })
 	if !ok {
 		return nil
 	}
@@ -88,8 +85,7 @@ func opFilterIn(g *gen) *draft {
 }
 
 func opFilterBool(g *gen) *draft {
-	t := g.randomTable(5)
-	c, ok := pickOne(g, t.pick(func(c *colProfile) bool { return c.isBool() }))
+	t, c, ok := g.tableColumn(5, func(c *colProfile) bool { return c.isBool() })
 	if !ok {
 		return nil
 	}
@@ -120,8 +116,7 @@ func opFilterNull(g *gen) *draft {
 }
 
 func opFilterBetween(g *gen) *draft {
-	t := g.randomTable(10)
-	c, ok := pickOne(g, t.pick(func(c *colProfile) bool { return c.isMeasure() }))
+	t, c, ok := g.tableColumn(10, func(c *colProfile) bool { return c.isMeasure() })
 	if !ok {
 		return nil
 	}

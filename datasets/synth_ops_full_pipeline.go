@@ -13,11 +13,7 @@ func opFilterGroupTop(g *gen) *draft {
 	if cond == nil {
 		return nil
 	}
-	alias := "total_" + base(m.Name)
-	round := ""
-	if m.isFloat() {
-		round = ".round(2)"
-	}
+	alias, round := sumOf(m)
 	k := 3 + g.r.IntN(3)
 	_, ents := t.entity()
 	question := fill(g.one("Among {ents} with {cond}, find the top {k} {g} by total {m}.", "Filter {ents} to {cond}, sum {m} per {g} and keep the {k} largest.", "Top {k} {g} by total {m}, counting only {ents} with {cond}.", "For {ents} with {cond}: total {m} per {g}, sorted descending, first {k}.", "Which {k} {g} have the highest total {m} among {ents} with {cond}?"), "ents", ents, "cond", cond.words, "k", fmt.Sprint(k), "g", gc.Name, "m", m.Name)

@@ -77,21 +77,17 @@ func opJoinFilter(g *gen) *draft {
 }
 
 func opSemiJoin(g *gen) *draft {
-	l, many, one, ok := g.pickLink(false)
-	if !ok || l.LeftUnique {
-		return nil
-	}
 	// one.semi(many): the "one" side rows that have at least one match.
-	rev := link{Left: l.Right, LeftOn: l.RightOn, Right: l.Left, RightOn: l.LeftOn}
-	_, ones := one.entity()
-	_, manys := many.entity()
-	question := fill(g.one("Find {ones} that have at least one {manys_s}.", "Semi join: which {ones} appear in {M}?", "List the {ones} with any matching {manys}.", "Keep only {ones} referenced by {M}.", "Which {ones} have one or more {manys}?"),
-		"ones", ones, "manys", manys, "manys_s", strings.TrimSuffix(manys, "s"), "M", many.Name)
-	code := fmt.Sprintf("result = %s%s", one.Name, joinCode(rev, "semi"))
-	return &draft{"joins", question, code, []string{one.Name, many.Name}}
+	return oneSideJoin(g, "semi", "Find {ones} that have at least one {manys_s}.", "Semi join: which {ones} appear in {M}?", "List the {ones} with any matching {manys}.", "Keep only {ones} referenced by {M}.", "Which {ones} have one or more {manys}?")
 }
 
 func opAntiJoin(g *gen) *draft {
+	return oneSideJoin(g, "anti", "Anti join: find {ones} that have no {manys}.", "Which {ones} never appear in {M}?", "List {ones} without any {manys}.", "Find {ones} with no matching row in {M}.", "Show the {ones} that have never had {manys}.")
+}
+
+// oneSideJoin drafts a semi or anti join (how) of the "one" side of a
+// many-to-one link against its "many" side, asked with one of the templates.
+func oneSideJoin(g *gen, how string, templates ...string) *draft {
 	l, many, one, ok := g.pickLink(false)
 	if !ok || l.LeftUnique {
 		return nil
@@ -99,9 +95,9 @@ func opAntiJoin(g *gen) *draft {
 	rev := link{Left: l.Right, LeftOn: l.RightOn, Right: l.Left, RightOn: l.LeftOn}
 	_, ones := one.entity()
 	_, manys := many.entity()
-	question := fill(g.one("Anti join: find {ones} that have no {manys}.", "Which {ones} never appear in {M}?", "List {ones} without any {manys}.", "Find {ones} with no matching row in {M}.", "Show the {ones} that have never had {manys}."),
-		"ones", ones, "manys", manys, "M", many.Name)
-	code := fmt.Sprintf("result = %s%s", one.Name, joinCode(rev, "anti"))
+	question := fill(g.one(templates...),
+		"ones", ones, "manys", manys, "manys_s", strings.TrimSuffix(manys, "s"), "M", many.Name)
+	code := fmt.Sprintf("result = %s%s", one.Name, joinCode(rev, how))
 	return &draft{"joins", question, code, []string{one.Name, many.Name}}
 }
 
@@ -117,11 +113,7 @@ func opJoinAgg(g *gen) *draft {
 	_, ents := lt.entity()
 	m, hasM := pickOne(g, lt.pick(func(c *colProfile) bool { return c.isMeasure() && rt.col(c.Name) == nil }))
 	if hasM && g.chance(0.6) {
-		alias := "total_" + base(m.Name)
-		round := ""
-		if m.isFloat() {
-			round = ".round(2)"
-		}
+		alias, round := sumOf(m)
 		question := fill(g.one("Calculate total {m} per {g}. Join {L} → {R}.", "What is the total {m} for each {g}? Join {L} with {R}.", "Sum {m} by {g} (the {g} comes from {R}).", "Total {m} per {g}, joining {L} to {R} on {key}.", "For each {g}, add up the {m} of its {ents}."),
 			"m", m.Name, "g", gc.Name, "L", lt.Name, "R", rt.Name, "key", l.LeftOn, "ents", ents)
 		question += g.aliasNote(alias, 0.3)

@@ -49,11 +49,7 @@ func opTopGroup(g *gen) *draft {
 	if !ok || !ok2 {
 		return nil
 	}
-	alias := "total_" + base(m.Name)
-	round := ""
-	if m.isFloat() {
-		round = ".round(2)"
-	}
+	alias, round := sumOf(m)
 	k := 1 + g.r.IntN(5)
 	question := fill(g.one("Which {k} {g} values have the highest total {m}?", "Find the top {k} {g} by total {m}.", "Top {k} {g} ranked by sum of {m}.", "What are the {k} {g} with the largest total {m}?", "Rank {g} by total {m} and keep the first {k}."),
 		"k", fmt.Sprint(k), "g", gc.Name, "m", m.Name)

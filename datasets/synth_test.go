@@ -198,3 +198,10 @@ func TestSynthDropsNearDuplicates(t *testing.T) {
 		t.Errorf("no near-duplicates were dropped at all: %+v", r.stats.Rejected)
 	}
 }
+
+// The helper runs the shared fingerprint source, put in at its marker.
+func TestHelperHoldsSharedFingerprint(t *testing.T) {
+	if strings.Contains(helperScript, fingerprint.Marker) || !strings.Contains(helperScript, fingerprint.Python) {
+		t.Fatal("synth_helper.py's fingerprint.py marker was not replaced by harness/fingerprint/fingerprint.py")
+	}
+}

@@ -3,8 +3,9 @@ package finetune
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
+
+	"polarsbench/harness/term"
 )
 
 // Progress renders training events: a redrawn bar on a terminal, one plain
@@ -16,13 +17,7 @@ type Progress struct {
 
 // NewProgress writes to w and draws a bar when w is a terminal.
 func NewProgress(w io.Writer) *Progress {
-	tty := false
-	if f, ok := w.(*os.File); ok {
-		if st, err := f.Stat(); err == nil {
-			tty = st.Mode()&os.ModeCharDevice != 0
-		}
-	}
-	return &Progress{W: w, TTY: tty}
+	return &Progress{W: w, TTY: term.IsTerminal(w)}
 }
 
 // Event renders one event.

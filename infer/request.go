@@ -39,26 +39,22 @@ const DefaultDraft = -1
 // MaxDraft bounds draft lengths (Options.Draft, Request.Draft).
 const MaxDraft = 16
 
+// orDefault sets *v to d when *v is the zero value.
+func orDefault[T comparable](v *T, d T) {
+	var zero T
+	if *v == zero {
+		*v = d
+	}
+}
+
 // WithDefaults fills the zero values with their defaults and checks the rest.
 func (o Options) WithDefaults() (Options, error) {
-	if o.Threads == 0 {
-		o.Threads = runtime.NumCPU()
-	}
-	if o.ContextSize == 0 {
-		o.ContextSize = 2048
-	}
-	if o.Parallel == 0 {
-		o.Parallel = 8
-	}
-	if o.BatchSize == 0 {
-		o.BatchSize = 512
-	}
-	if o.CacheEntries == 0 {
-		o.CacheEntries = 4
-	}
-	if o.Draft == 0 {
-		o.Draft = DefaultDraft
-	}
+	orDefault(&o.Threads, runtime.NumCPU())
+	orDefault(&o.ContextSize, 2048)
+	orDefault(&o.Parallel, 8)
+	orDefault(&o.BatchSize, 512)
+	orDefault(&o.CacheEntries, 4)
+	orDefault(&o.Draft, DefaultDraft)
 	if o.GPULayers == -1 {
 		o.GPULayers = 999
 	}
@@ -96,6 +92,15 @@ type Request struct {
 	Stop        []string // a candidate ends at the first stop string (not included in Text)
 	Prefill     string   // text opening the assistant turn; not included in Candidate.Text
 	Draft       int      // prompt-lookup draft tokens per candidate and step; 0 = the engine's Options.Draft, -1 = off
+}
+
+// WithDefaults fills the zero K, TopP and MaxTokens with their defaults (1,
+// 1.0, 512); the engine checks the rest against its options.
+func (r Request) WithDefaults() Request {
+	orDefault(&r.K, 1)
+	orDefault(&r.TopP, 1)
+	orDefault(&r.MaxTokens, 512)
+	return r
 }
 
 // Candidate is one completion.

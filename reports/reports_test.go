@@ -56,15 +56,7 @@ func fakeRun(t *testing.T, id string, right []bool, timings bool) Run {
 	}
 	rec.Close()
 	res := score.Results{ID: id, Started: time.Date(2026, 11, 1, 0, 0, len(id), 0, time.UTC), Planned: len(right), Config: score.Config{GPUVRAMMB: 1500, GPUSecondsPerQuestion: 0.3}}
-	score.Summarize(&res, samples)
-	if err := score.WriteResults(dir, res); err != nil {
-		t.Fatal(err)
-	}
-	run, err := LoadRun(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return run
+	return summarizedRun(t, dir, res, samples)
 }
 
 func TestCompareCountsFlips(t *testing.T) {
@@ -147,6 +139,21 @@ func TestWriteReportAndHistory(t *testing.T) {
 	}
 }
 
+// summarizedRun writes res, summarized over samples, into the run folder dir
+// and loads the run back.
+func summarizedRun(t *testing.T, dir string, res score.Results, samples []score.Sample) Run {
+	t.Helper()
+	score.Summarize(&res, samples)
+	if err := score.WriteResults(dir, res); err != nil {
+		t.Fatal(err)
+	}
+	run, err := LoadRun(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run
+}
+
 // classRun builds a run whose question i has class classes[i] (names counts as values-right).
 func classRun(t *testing.T, id string, classes []string) Run {
 	dir := filepath.Join(t.TempDir(), id)
@@ -169,15 +176,7 @@ func classRun(t *testing.T, id string, classes []string) Run {
 	}
 	rec.Close()
 	res := score.Results{ID: id, Planned: len(classes)}
-	score.Summarize(&res, samples)
-	if err := score.WriteResults(dir, res); err != nil {
-		t.Fatal(err)
-	}
-	run, err := LoadRun(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return run
+	return summarizedRun(t, dir, res, samples)
 }
 
 func TestClassesInReportAndCompare(t *testing.T) {

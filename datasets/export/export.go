@@ -13,8 +13,8 @@ import (
 	"strings"
 
 	"polarsbench/datasets/core"
-	"polarsbench/harness/fingerprint"
 	"polarsbench/harness/prompt"
+	"polarsbench/harness/runlog"
 	"polarsbench/harness/schema"
 	"polarsbench/infer"
 )
@@ -41,28 +41,6 @@ type Options struct {
 	Prefill string
 	Build   func(question string, tables []core.TableRef) ([]infer.Message, error)
 	Render  func(msgs []infer.Message, addAssistant bool) (string, error)
-}
-
-// runSample is the part of a `harness score` samples.jsonl line the export reads.
-type runSample struct {
-	ID          string          `json:"id"`
-	Category    string          `json:"category"`
-	Question    string          `json:"question"`
-	Tables      []core.TableRef `json:"tables"`
-	Answer      string          `json:"answer"`
-	Gold        string          `json:"gold"`
-	Correct     bool            `json:"correct"`
-	GoldVerdict struct {
-		OK          bool                    `json:"ok"`
-		Fingerprint fingerprint.Fingerprint `json:"fingerprint"`
-	} `json:"gold_verdict"`
-	Server *struct {
-		Candidates []struct {
-			Code        string                  `json:"code"`
-			OK          bool                    `json:"ok"`
-			Fingerprint fingerprint.Fingerprint `json:"fingerprint"`
-		} `json:"candidates"`
-	} `json:"server"`
 }
 
 // target is one chosen (question, code) pair before rendering.
@@ -127,7 +105,11 @@ func Examples(o Options) ([]Example, error) {
 			if err := forbidden(t, run); err != nil {
 				return nil, err
 			}
-			tg := pickTarget(s)
+			cands, err := s.Server.ServerCandidates()
+			if err != nil {
+				return nil, fmt.Errorf("export: run %s: %s: %w", run, s.ID, err)
+			}
+			tg := pickTarget(s, cands)
 			if tg == nil {
 				continue
 			}
@@ -185,12 +167,12 @@ func Examples(o Options) ([]Example, error) {
 
 // pickTarget prefers code the model itself wrote that matched the gold (the
 // chosen answer, else any candidate with the gold's fingerprint), then the gold.
-func pickTarget(s runSample) *target {
+func pickTarget(s runlog.Sample, cands []runlog.Candidate) *target {
 	if s.Correct && strings.TrimSpace(s.Answer) != "" {
 		return &target{code: s.Answer, source: "model"}
 	}
-	if s.Server != nil && s.GoldVerdict.OK {
-		for _, c := range s.Server.Candidates {
+	if s.GoldVerdict.OK {
+		for _, c := range cands {
 			if c.OK && strings.TrimSpace(c.Code) != "" && c.Fingerprint.Matches(s.GoldVerdict.Fingerprint) {
 				return &target{code: c.Code, source: "model"}
 			}
@@ -202,21 +184,24 @@ func pickTarget(s runSample) *target {
 	return nil
 }
 
-func readRunSamples(dir string) ([]runSample, error) {
+// readRunSamples reads a scored run's samples.jsonl; unlike runlog.Read it
+// refuses a missing file and any line that does not decode, the last included:
+// training data comes from finished runs only.
+func readRunSamples(dir string) ([]runlog.Sample, error) {
 	path := filepath.Join(dir, "samples.jsonl")
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("export: run %s: %w", dir, err)
 	}
 	defer f.Close()
-	var out []runSample
+	var out []runlog.Sample
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 256<<20)
 	for line := 1; sc.Scan(); line++ {
 		if strings.TrimSpace(sc.Text()) == "" {
 			continue
 		}
-		var s runSample
+		var s runlog.Sample
 		if err := json.Unmarshal(sc.Bytes(), &s); err != nil {
 			return nil, fmt.Errorf("export: %s:%d: %v", path, line, err)
 		}

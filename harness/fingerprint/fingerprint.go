@@ -16,7 +16,7 @@ type Fingerprint struct {
 	// the result's rows, each row a tuple of cells taken as the runner's CSV
 	// prints them, with the columns in a canonical order (by ColumnValues).
 	// Two results have equal Values when they hold the same rows up to column
-	// names, column order and row order (up to hash collisions; values.py has
+	// names, column order and row order (up to hash collisions; fingerprint.py has
 	// the details). Results the runner calls equal always have equal Values.
 	// Empty when it could not be computed (or in records older than it).
 	Values string `json:"values,omitempty"`

@@ -5,7 +5,6 @@ package judge
 
 import (
 	"context"
-	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,13 +19,6 @@ import (
 	"polarsbench/harness/fingerprint"
 	"polarsbench/harness/proc"
 )
-
-// ValuesPython is the Python source of the names-insensitive fingerprint
-// (values.py): the judge runs it after the runner's script, and the Polars
-// worker holds the same text.
-//
-//go:embed values.py
-var ValuesPython string
 
 // Fingerprint is the result fingerprint (harness/fingerprint), named here
 // because the judge is where the runner's comparison lives.
@@ -82,7 +74,7 @@ print(json.dumps({"columns": result.columns, "shape": {"rows": result.height, "c
 // valuesTrailer follows the runner's script in Run: after the runner's line it
 // prints one more line with the names-insensitive fingerprint. It never fails
 // (an empty fingerprint instead), so the runner's verdict is unchanged.
-var valuesTrailer = "import io, itertools\n" + ValuesPython + `
+var valuesTrailer = fingerprint.Python + `
 try:
     _pb_values, _pb_columns = values_fingerprint(result)
 except Exception:
@@ -218,8 +210,8 @@ func lastLine(s string) string {
 // around the run.
 func Contained(ctx context.Context, python string, tables []core.TableRef, big, small string, timeout time.Duration) (bool, error) {
 	var b strings.Builder
-	b.WriteString("import hashlib, io, itertools, json\nimport polars as pl\n")
-	b.WriteString(ValuesPython)
+	b.WriteString("import hashlib, json\nimport polars as pl\n")
+	b.WriteString(fingerprint.Python)
 	b.WriteString("\n\ndef _pb_tables():\n    return {\n")
 	for _, t := range tables {
 		if !identifier.MatchString(t.Name) {

@@ -13,6 +13,7 @@ import (
 	"polarsbench/datasets/core"
 	"polarsbench/harness/repo"
 	"polarsbench/harness/schema"
+	"polarsbench/infer"
 )
 
 func devTasks(t *testing.T) []core.Task {
@@ -221,6 +222,21 @@ func TestExtractCode(t *testing.T) {
 	}
 }
 
+// devPrompt builds a dev question's prompt as inference does: its tables
+// described, their join plan, and examples retrieved leaving the question out.
+func devPrompt(t *testing.T, cache *schema.Cache, b *Bank, task core.Task) ([]*schema.Table, []infer.Message) {
+	t.Helper()
+	var tables []*schema.Table
+	for _, tr := range task.Tables {
+		tb, err := cache.Describe(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tables = append(tables, tb)
+	}
+	return tables, Build(task.Question, tables, PlanJoins(tables, schema.JoinKeys(tables)), b.Retrieve(task.Question, tableNames(task), DefaultK, task.ID))
+}
+
 func tableNames(task core.Task) []string {
 	var out []string
 	for _, tr := range task.Tables {
@@ -242,15 +258,7 @@ func TestDevPromptSize(t *testing.T) {
 	var sizes []int
 	maxID := ""
 	for _, task := range tasks {
-		var tables []*schema.Table
-		for _, tr := range task.Tables {
-			tb, err := cache.Describe(tr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tables = append(tables, tb)
-		}
-		msgs := Build(task.Question, tables, PlanJoins(tables, schema.JoinKeys(tables)), b.Retrieve(task.Question, tableNames(task), DefaultK, task.ID))
+		_, msgs := devPrompt(t, cache, b, task)
 		n := int(float64(len(msgs[1].Content)) / 3.5)
 		if len(sizes) == 0 || n > maxOf(sizes) {
 			maxID = task.ID

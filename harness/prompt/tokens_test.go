@@ -32,15 +32,7 @@ func TestDevPromptTokens(t *testing.T) {
 	}
 	var user, schemaOnly []int
 	for _, task := range tasks {
-		var tables []*schema.Table
-		for _, tr := range task.Tables {
-			tb, err := cache.Describe(tr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tables = append(tables, tb)
-		}
-		msgs := Build(task.Question, tables, PlanJoins(tables, schema.JoinKeys(tables)), b.Retrieve(task.Question, tableNames(task), DefaultK, task.ID))
+		tables, msgs := devPrompt(t, cache, b, task)
 		toks, err := eng.Tokenize(msgs[1].Content)
 		if err != nil {
 			t.Fatal(err)

@@ -7,6 +7,7 @@ package runlog
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
@@ -108,6 +109,19 @@ type ServerLine struct {
 	Chosen        *int               `json:"chosen,omitempty"`
 	Error         string             `json:"error,omitempty"`
 	TimingsMS     map[string]float64 `json:"timings_ms,omitempty"`
+}
+
+// ServerCandidates decodes the candidates a ServerLine keeps raw; none for a
+// nil line or a line without them.
+func (l *ServerLine) ServerCandidates() ([]Candidate, error) {
+	if l == nil || len(l.Candidates) == 0 || string(l.Candidates) == "null" {
+		return nil, nil
+	}
+	var cs []Candidate
+	if err := json.Unmarshal(l.Candidates, &cs); err != nil {
+		return nil, fmt.Errorf("server candidates: %w", err)
+	}
+	return cs, nil
 }
 
 // Sample is one scored question, one line of samples.jsonl.

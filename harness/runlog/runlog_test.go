@@ -83,3 +83,18 @@ func TestAppendAndTolerantRead(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestServerCandidates(t *testing.T) {
+	var none *ServerLine
+	if cs, err := none.ServerCandidates(); cs != nil || err != nil {
+		t.Fatalf("nil line: %v %v", cs, err)
+	}
+	l := &ServerLine{Candidates: json.RawMessage(`[{"code":"result = a","ok":true,"fingerprint":{"hash":"h","rows":1,"cols":1,"columns":["x"]},"group":0}]`)}
+	cs, err := l.ServerCandidates()
+	if err != nil || len(cs) != 1 || cs[0].Code != "result = a" || !cs[0].OK || cs[0].Fingerprint.Hash != "h" {
+		t.Fatalf("decoded %+v %v", cs, err)
+	}
+	if _, err := (&ServerLine{Candidates: json.RawMessage(`{"code":1}`)}).ServerCandidates(); err == nil {
+		t.Fatal("a bad candidates field must be an error")
+	}
+}

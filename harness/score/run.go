@@ -14,6 +14,7 @@ import (
 	"polarsbench/datasets/core"
 	"polarsbench/harness/judge"
 	"polarsbench/harness/repo"
+	"polarsbench/harness/term"
 )
 
 // JudgeFunc runs code the runner's way (fresh interpreter, tables loaded as
@@ -388,8 +389,6 @@ func (p *progress) end() {
 	}
 }
 
-// IsTerminal reports whether f is a character device (a terminal).
-func IsTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
+// IsTerminal reports whether f is a character device (a terminal); the check
+// itself lives in harness/term.
+func IsTerminal(f *os.File) bool { return term.IsTerminal(f) }

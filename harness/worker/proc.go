@@ -10,22 +10,19 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 	"time"
 
-	"polarsbench/harness/judge"
+	"polarsbench/harness/fingerprint"
 	procpkg "polarsbench/harness/proc"
 )
 
 //go:embed worker.py
 var workerSource string
 
-// script is the worker with the names-insensitive fingerprint's code put in
-// at its marker: harness/judge/values.py is the one source of that code for
-// the judge and the worker.
-var script = strings.Replace(workerSource,
-	"# @values.py@ (harness/judge/values.py, put in by the Go side: one source for the judge and the worker)\n",
-	judge.ValuesPython, 1)
+// script is the worker with the fingerprint's code put in at its marker:
+// harness/fingerprint's Python is the one source of that code for the
+// worker, the synth helper and the judge.
+var script = fingerprint.Splice(workerSource)
 
 // Script returns the embedded Python worker source (for diagnostics and tests).
 func Script() string { return script }
@@ -94,14 +91,14 @@ type tableJSON struct {
 
 // reply is the JSON header the worker answers with; ipc_len bytes of Arrow IPC follow.
 type reply struct {
-	OK          bool              `json:"ok"`
-	Kind        string            `json:"kind"`
-	Error       string            `json:"error"`
-	Fingerprint judge.Fingerprint `json:"fingerprint"`
-	Stdout      string            `json:"stdout"`
-	Stderr      string            `json:"stderr"`
-	Rows        int               `json:"rows"`
-	IPCLen      int               `json:"ipc_len"`
+	OK          bool                    `json:"ok"`
+	Kind        string                  `json:"kind"`
+	Error       string                  `json:"error"`
+	Fingerprint fingerprint.Fingerprint `json:"fingerprint"`
+	Stdout      string                  `json:"stdout"`
+	Stderr      string                  `json:"stderr"`
+	Rows        int                     `json:"rows"`
+	IPCLen      int                     `json:"ipc_len"`
 }
 
 // maxFrame bounds a reply header: stdout and stderr are capped by the worker,

@@ -6,13 +6,14 @@ import (
 	"testing"
 	"time"
 
+	"polarsbench/harness/fingerprint"
 	"polarsbench/harness/judge"
 )
 
-// The worker runs the judge's values fingerprint source, put in at its marker.
+// The worker runs the shared fingerprint source (the judge's), put in at its marker.
 func TestValuesSourceIsTheJudges(t *testing.T) {
-	if strings.Contains(script, "# @values.py@") || !strings.Contains(script, judge.ValuesPython) {
-		t.Fatal("worker.py's values.py marker was not replaced by harness/judge/values.py")
+	if strings.Contains(script, fingerprint.Marker) || !strings.Contains(script, fingerprint.Python) {
+		t.Fatal("worker.py's fingerprint.py marker was not replaced by harness/fingerprint/fingerprint.py")
 	}
 }
 

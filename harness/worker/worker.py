@@ -13,7 +13,6 @@ import ast
 import builtins
 import hashlib
 import io
-import itertools
 import json
 import os
 import resource
@@ -168,28 +167,11 @@ def load_table(t):
     return df
 
 
-# --------------------------------------------------------- values fingerprint
-# @values.py@ (harness/judge/values.py, put in by the Go side: one source for the judge and the worker)
+# ---------------------------------------------------------------- fingerprint
+# @fingerprint.py@ (harness/fingerprint/fingerprint.py, put in by the Go side: one source for the worker, the synth helper and the judge)
 
 
 # ----------------------------------------------------------------- execution
-def fingerprint(result):
-    # Exactly the runner's steps after the user's code.
-    result = result.select(result.columns)
-    if result.columns:
-        result = result.sort(result.columns)
-    csv_text = result.write_csv(file=None)
-    h = hashlib.sha256(csv_text.encode()).hexdigest()[:16]
-    fp = {"hash": h, "rows": result.height, "cols": result.width, "columns": result.columns}
-    # The names-insensitive fingerprint of the same sorted result; the runner's
-    # fingerprint stands even when this one cannot be computed.
-    try:
-        fp["values"], fp["column_values"] = values_fingerprint(result)
-    except Exception:
-        fp["values"], fp["column_values"] = "", []
-    return fp
-
-
 def is_memory_error(e):
     if isinstance(e, MemoryError):
         return True
@@ -239,7 +221,7 @@ def run_job(req):
         elif not isinstance(result, pl.DataFrame):
             out.update(kind="not_dataframe", error=f"result is a {type(result).__name__}, not a polars DataFrame; the runner rejects it")
         else:
-            out["fingerprint"] = fingerprint(result)
+            out["fingerprint"] = result_fingerprint(result)
             out["rows"] = result.height
             sent = result if req.get("want_record") else result.head(int(req.get("head_rows") or 5))
             buf = io.BytesIO()

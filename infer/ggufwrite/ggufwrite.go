@@ -108,47 +108,66 @@ func (w *writer) str(s string) {
 	w.raw([]byte(s))
 }
 
-func (w *writer) value(v any) error {
-	switch x := v.(type) {
+// GGUF metadata value types.
+const (
+	typeUint32  uint32 = 4
+	typeInt32   uint32 = 5
+	typeFloat32 uint32 = 6
+	typeBool    uint32 = 7
+	typeString  uint32 = 8
+	typeArray   uint32 = 9
+	typeUint64  uint32 = 10
+)
+
+// scalarType is the GGUF type of a fixed-size scalar value, 0 for any other value.
+func scalarType(v any) uint32 {
+	switch v.(type) {
 	case uint32:
-		w.le(uint32(4))
-		w.le(x)
+		return typeUint32
 	case int32:
-		w.le(uint32(5))
-		w.le(x)
+		return typeInt32
 	case float32:
-		w.le(uint32(6))
-		w.le(x)
+		return typeFloat32
 	case bool:
-		w.le(uint32(7))
-		w.le(x)
-	case string:
-		w.le(uint32(8))
-		w.str(x)
+		return typeBool
 	case uint64:
-		w.le(uint32(10))
-		w.le(x)
+		return typeUint64
+	}
+	return 0
+}
+
+func (w *writer) value(v any) error {
+	if t := scalarType(v); t != 0 {
+		w.le(t)
+		w.le(v)
+		return nil
+	}
+	switch x := v.(type) {
+	case string:
+		w.le(typeString)
+		w.str(x)
 	case []string:
-		w.le(uint32(9))
-		w.le(uint32(8))
-		w.le(uint64(len(x)))
+		w.array(typeString, len(x))
 		for _, s := range x {
 			w.str(s)
 		}
 	case []float32:
-		w.le(uint32(9))
-		w.le(uint32(6))
-		w.le(uint64(len(x)))
+		w.array(typeFloat32, len(x))
 		w.le(x)
 	case []int32:
-		w.le(uint32(9))
-		w.le(uint32(5))
-		w.le(uint64(len(x)))
+		w.array(typeInt32, len(x))
 		w.le(x)
 	default:
 		return fmt.Errorf("unsupported value type %T", v)
 	}
 	return nil
+}
+
+// array writes an array value's header; its n elements follow.
+func (w *writer) array(elem uint32, n int) {
+	w.le(typeArray)
+	w.le(elem)
+	w.le(uint64(n))
 }
 
 // ChatMLTemplate is the chat template text written into tiny models; the

@@ -212,15 +212,7 @@ func (e *Engine) Generate(ctx context.Context, r infer.Request) (res infer.Resul
 	if e.closed {
 		return res, errors.New("engine is closed")
 	}
-	if r.K == 0 {
-		r.K = 1
-	}
-	if r.TopP == 0 {
-		r.TopP = 1
-	}
-	if r.MaxTokens == 0 {
-		r.MaxTokens = 512
-	}
+	r = r.WithDefaults()
 	switch {
 	case r.K < 0 || r.K > e.opts.Parallel:
 		return res, fmt.Errorf("k=%d is outside 1..%d (the engine's Parallel)", r.K, e.opts.Parallel)

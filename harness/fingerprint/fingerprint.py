@@ -1,7 +1,41 @@
-# The names-insensitive fingerprint (judge.Fingerprint.Values and .ColumnValues).
-# This exact text is run by the judge (after the runner's script) and is part of
-# the Polars worker (put into harness/worker/worker.py at its marker), so both
-# compute the same thing. Needs hashlib, io, itertools and polars as pl.
+# The result fingerprint (harness/fingerprint.Fingerprint), computed by one
+# Python source: it is put into the Polars worker (harness/worker/worker.py) and
+# the synth helper (datasets/synth_helper.py) at their marker (fingerprint.Marker)
+# line, and the judge runs it after the runner's script (harness/judge), so all
+# three compute the same thing. The judge's verdict still comes from the
+# runner's script itself; this source only adds the names-insensitive part there.
+import hashlib
+import io
+import itertools
+
+import polars as pl
+
+
+def runner_fingerprint(result):
+    """Exactly the runner's steps after the user's code: the hash of the sorted
+    CSV, the shape and the ordered columns of a DataFrame, and the sorted frame."""
+    result = result.select(result.columns)
+    if result.columns:
+        result = result.sort(result.columns)
+    csv_text = result.write_csv(file=None)
+    h = hashlib.sha256(csv_text.encode()).hexdigest()[:16]
+    return {"hash": h, "rows": result.height, "cols": result.width, "columns": result.columns}, result
+
+
+def result_fingerprint(result, values=True):
+    """The fingerprint's JSON fields for a DataFrame: the runner's, and with
+    values the names-insensitive fingerprint of the same sorted result. The
+    runner's fingerprint stands even when the values one cannot be computed."""
+    fp, result = runner_fingerprint(result)
+    if values:
+        try:
+            fp["values"], fp["column_values"] = values_fingerprint(result)
+        except Exception:
+            fp["values"], fp["column_values"] = "", []
+    return fp
+
+
+# The names-insensitive fingerprint (Fingerprint.Values and .ColumnValues).
 #
 # A cell is the text the runner's CSV prints for it (write_csv with its defaults;
 # null is a null), so cells the runner cannot tell apart are equal here too
