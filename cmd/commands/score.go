@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"polarsbench/harness/term"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -152,10 +153,7 @@ func runScore(c *cobra.Command, o *ScoreOptions) error {
 		py = repo.Python()
 	}
 	errOut := c.ErrOrStderr()
-	tty := false
-	if f, ok := errOut.(*os.File); ok {
-		tty = score.IsTerminal(f)
-	}
+	tty := term.IsTerminal(errOut)
 	fmt.Fprintf(errOut, "score: run folder %s\n", dir)
 	res, runErr := score.Run(c.Context(), score.Options{
 		Config: cfg, RunDir: dir, Resume: o.Resume != "", Exe: exe,

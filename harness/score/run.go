@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -14,7 +13,6 @@ import (
 	"polarsbench/datasets/core"
 	"polarsbench/harness/judge"
 	"polarsbench/harness/repo"
-	"polarsbench/harness/term"
 )
 
 // JudgeFunc runs code the runner's way (fresh interpreter, tables loaded as
@@ -388,7 +386,3 @@ func (p *progress) end() {
 		fmt.Fprintln(p.out)
 	}
 }
-
-// IsTerminal reports whether f is a character device (a terminal); the check
-// itself lives in harness/term.
-func IsTerminal(f *os.File) bool { return term.IsTerminal(f) }
