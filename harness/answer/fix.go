@@ -50,7 +50,7 @@ func SchemaFixes(code, errText string, tables []*schema.Table, keys []schema.Joi
 			if t == frame || !hasColumn(t, col) || mentionsName(code, t.Ref.Name) {
 				continue
 			}
-			if path := joinPath(frame, t, tables, keys); path != "" {
+			if path := joinPath(frame, t, keys); path != "" {
 				out = append(out, Fix{replaceName(code, frame.Ref.Name, frame.Ref.Name+path),
 					fmt.Sprintf("%s joined for column %s", t.Ref.Name, col)})
 			}
@@ -167,7 +167,7 @@ func hasColumn(t *schema.Table, name string) bool {
 
 // joinPath is the chain of joins (".join(...)...") from one table to another
 // over the join keys, shortest first; "" when the keys do not connect them.
-func joinPath(from, to *schema.Table, tables []*schema.Table, keys []schema.JoinKey) string {
+func joinPath(from, to *schema.Table, keys []schema.JoinKey) string {
 	type step struct{ prev, call string }
 	reached := map[string]step{from.Ref.Name: {}}
 	queue := []string{from.Ref.Name}
