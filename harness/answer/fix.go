@@ -18,7 +18,6 @@ import (
 
 var (
 	undefinedNameRe = regexp.MustCompile(`NameError: name '(\w+)' is not defined`)
-	missingColumnRe = regexp.MustCompile(`unable to find column "([^"]+)"; valid columns: \[([^\]]*)\]`)
 )
 
 // Fix is one rewritten candidate and what was changed.
@@ -37,8 +36,7 @@ func SchemaFixes(code, errText string, tables []*schema.Table, keys []schema.Joi
 			out = append(out, Fix{replaceName(code, m[1], t), fmt.Sprintf("table %s -> %s", m[1], t)})
 		}
 	}
-	if m := missingColumnRe.FindStringSubmatch(errText); m != nil {
-		col, valid := m[1], quotedList(m[2])
+	if col, valid, ok := prompt.MissingColumn(errText); ok {
 		if to := respelled(col, valid); to != "" {
 			out = append(out, Fix{replaceColumn(code, col, to), fmt.Sprintf("column %s -> %s", col, to)})
 		}
@@ -63,20 +61,14 @@ func SchemaFixes(code, errText string, tables []*schema.Table, keys []schema.Joi
 // name without a plural s, the same name under another dataset prefix
 // (an example's tpch_orders for nw_orders), or the name without its prefix.
 func tableNamed(name string, tables []*schema.Table) string {
-	unprefixed := func(s string) string {
-		if _, rest, ok := strings.Cut(s, "_"); ok {
-			return rest
-		}
-		return s
-	}
 	found := ""
 	for _, t := range tables {
 		n := t.Ref.Name
 		if n == name {
 			return "" // defined: the error is about something else
 		}
-		own := singular(unprefixed(strings.ToLower(n)))
-		if own == singular(unprefixed(strings.ToLower(name))) || own == singular(strings.ToLower(name)) {
+		own := prompt.Singular(prompt.ShortName(strings.ToLower(n)))
+		if own == prompt.Singular(prompt.ShortName(strings.ToLower(name))) || own == prompt.Singular(strings.ToLower(name)) {
 			if found != "" {
 				return "" // ambiguous
 			}
@@ -86,17 +78,6 @@ func tableNamed(name string, tables []*schema.Table) string {
 	return found
 }
 
-// singular undoes an English plural well enough for table names.
-func singular(s string) string {
-	switch {
-	case strings.HasSuffix(s, "ies"):
-		return strings.TrimSuffix(s, "ies") + "y"
-	case strings.HasSuffix(s, "sses"), strings.HasSuffix(s, "xes"):
-		return s[:len(s)-2]
-	}
-	return strings.TrimSuffix(s, "s")
-}
-
 // respelled is the one column of the frame that a missing name means: the
 // name without a join suffix that no clash produced (n_name_right for n_name),
 // or with the table's short prefix the model left out (shipdate for
@@ -104,8 +85,7 @@ func singular(s string) string {
 func respelled(missing string, valid []string) string {
 	found := ""
 	for _, v := range valid {
-		_, rest, prefixed := strings.Cut(v, "_")
-		short := prefixed && strings.Index(v, "_") <= 2
+		rest, short := schema.StripShortPrefix(v)
 		if v == strings.TrimSuffix(missing, "_right") || short && rest == missing {
 			if found != "" {
 				return ""
@@ -201,17 +181,6 @@ func joinPath(from, to *schema.Table, keys []schema.JoinKey) string {
 		calls = append([]string{reached[t].call}, calls...)
 	}
 	return strings.Join(calls, "")
-}
-
-// quotedList reads Polars' `"a", "b"` column list.
-func quotedList(s string) []string {
-	var out []string
-	for _, part := range strings.Split(s, ",") {
-		if p := strings.Trim(strings.TrimSpace(part), `"`); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // replaceName rewrites every use of the Python name old (outside strings and

@@ -72,7 +72,7 @@ func PlanJoins(tables []*schema.Table, keys []schema.JoinKey) JoinPlan {
 				for _, c := range byName[next].Columns {
 					if c.Name != rightOn && cols[c.Name] && cols[c.Name+"_right"] {
 						// A second clash on one name is a DuplicateError in Polars: name this table's.
-						suffix = "_" + shortName(next)
+						suffix = "_" + ShortName(next)
 					}
 				}
 				b.WriteString(JoinCall(next, leftOn, rightOn, suffix))
@@ -134,8 +134,8 @@ func JoinCall(table, leftOn, rightOn, suffix string) string {
 	return s + ")"
 }
 
-// shortName is a table's name without its dataset prefix: genres for ck_genres.
-func shortName(table string) string {
+// ShortName is a table's name without its dataset prefix: genres for ck_genres.
+func ShortName(table string) string {
 	if _, rest, ok := strings.Cut(table, "_"); ok {
 		return rest
 	}
@@ -190,8 +190,8 @@ func LinkColumns(question string, tables []*schema.Table) []string {
 		where[col] = append(where[col], table)
 	}
 	for _, t := range tables {
-		noun := strings.ToLower(shortName(t.Ref.Name))
-		nouns := []string{noun, singular(noun)}
+		noun := strings.ToLower(ShortName(t.Ref.Name))
+		nouns := []string{noun, Singular(noun)}
 		for _, c := range t.Columns {
 			name := strings.ToLower(c.Name)
 			if genericColumn[name] {
@@ -237,7 +237,8 @@ func present(tables []*schema.Table) []*schema.Table {
 // genericColumn names say nothing without their table.
 var genericColumn = map[string]bool{"name": true, "title": true, "description": true}
 
-func singular(w string) string {
+// Singular undoes an English plural well enough for table and column words.
+func Singular(w string) string {
 	switch {
 	case strings.HasSuffix(w, "ies"):
 		return w[:len(w)-3] + "y"

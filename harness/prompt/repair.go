@@ -10,7 +10,7 @@ import (
 )
 
 var (
-	missingColumnRe = regexp.MustCompile(`(?:ColumnNotFoundError|unable to find column)[^"']*["']([^"']+)["']`)
+	missingColumnRe = regexp.MustCompile(`(?:ColumnNotFoundError|unable to find column)[^"']*["']([^"']+)["'](?:; valid columns: \[([^\]]*)\])?`)
 	attributeRe     = regexp.MustCompile(`AttributeError: '(\w+)' object has no attribute '(\w+)'`)
 	duplicateRe     = regexp.MustCompile(`DuplicateError: .*?["']([^"']+)["']`)
 )
@@ -51,8 +51,7 @@ var polars1Names = map[string]string{
 // It returns "" when it has nothing to add to the error itself.
 func RepairHint(errText string, tables []*schema.Table, plan JoinPlan) string {
 	var hints []string
-	if m := missingColumnRe.FindStringSubmatch(errText); m != nil {
-		col := m[1]
+	if col, _, ok := MissingColumn(errText); ok {
 		var holders []string
 		for _, t := range tables {
 			for _, c := range t.Columns {
@@ -92,6 +91,21 @@ func RepairHint(errText string, tables []*schema.Table, plan JoinPlan) string {
 		}
 	}
 	return strings.Join(hints, "\n")
+}
+
+// MissingColumn reads a Polars ColumnNotFoundError: the column asked for and,
+// when the message lists them, the columns the frame had.
+func MissingColumn(errText string) (col string, valid []string, ok bool) {
+	m := missingColumnRe.FindStringSubmatch(errText)
+	if m == nil {
+		return "", nil, false
+	}
+	for _, part := range strings.Split(m[2], ",") {
+		if p := strings.Trim(strings.TrimSpace(part), `"`); p != "" {
+			valid = append(valid, p)
+		}
+	}
+	return m[1], valid, true
 }
 
 func (p JoinPlan) keyList() string {

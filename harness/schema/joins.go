@@ -154,7 +154,7 @@ func JoinKeys(tables []*Table) []JoinKey {
 // short table prefix: customer_id, l_partkey, custkey, id.
 func singleWordKey(name string) bool {
 	n := strings.ToLower(name)
-	if rest, ok := stripShortPrefix(n); ok {
+	if rest, ok := StripShortPrefix(n); ok {
 		n = rest
 	}
 	for _, suf := range []string{"_id", "_key", "_code", "id", "key", "code"} {
@@ -186,8 +186,8 @@ func nameAffine(child, parent, parentTable string) bool {
 	if c == p {
 		return true
 	}
-	if cs, ok := stripShortPrefix(c); ok {
-		if ps, ok := stripShortPrefix(p); ok && cs == ps {
+	if cs, ok := StripShortPrefix(c); ok {
+		if ps, ok := StripShortPrefix(p); ok && cs == ps {
 			return true
 		}
 	}
@@ -204,8 +204,8 @@ func nameAffine(child, parent, parentTable string) bool {
 	return true
 }
 
-// stripShortPrefix drops a TPC-H style table prefix of one or two letters (o_, ps_).
-func stripShortPrefix(name string) (string, bool) {
+// StripShortPrefix drops a TPC-H style table prefix of one or two letters (o_, ps_).
+func StripShortPrefix(name string) (string, bool) {
 	i := strings.IndexByte(name, '_')
 	if i < 1 || i > 2 || i == len(name)-1 {
 		return "", false
