@@ -93,6 +93,13 @@ func printCandidates(out io.Writer, rec answer.Record) {
 		}
 		fmt.Fprintf(out, "%s candidate %d (logprob %.3f, %d tokens, %s) %s\n", mark, i, c.MeanLogprob, c.Tokens, c.Finish, status)
 		fmt.Fprintf(out, "    %s\n", strings.ReplaceAll(c.Code, "\n", "\n    "))
+		for j, st := range c.Steps {
+			seen := st.Observation
+			if !st.OK {
+				seen = "failed: " + firstLine(st.Error) + "\n"
+			}
+			fmt.Fprintf(out, "    step %d: %s\n      %s", j+1, strings.ReplaceAll(st.Code, "\n", "\n      "), strings.ReplaceAll(strings.TrimSuffix(seen, "\n"), "\n", "\n      ")+"\n")
+		}
 	}
 	for g, v := range rec.Votes {
 		fmt.Fprintf(out, "  group %d: %d vote(s) %v\n", g, v.Count, v.Members)

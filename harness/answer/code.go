@@ -59,9 +59,30 @@ func Normalize(code string) string {
 // error the runner would reject. Code whose brackets are mismatched (a ")"
 // closing a "[") or that ends inside a string is left as it is.
 func closeBrackets(code string) string {
-	var stack []byte
-	pairs := map[byte]byte{')': '(', ']': '[', '}': '{'}
+	open, state := scanBrackets(code)
+	if state != bracketsOpen || len(open) == 0 {
+		return code
+	}
 	closer := map[byte]byte{'(': ')', '[': ']', '{': '}'}
+	var b strings.Builder
+	b.WriteString(code)
+	for i := len(open) - 1; i >= 0; i-- {
+		b.WriteByte(closer[open[i]])
+	}
+	return b.String()
+}
+
+// What scanBrackets found at the end of the code.
+const (
+	bracketsOpen       = iota // every closer matched its opener; open holds the ones left open
+	bracketsMismatched        // a closer met the wrong opener: a syntax error to leave to Python
+	stringOpen                // the code ends inside a string literal
+)
+
+// scanBrackets reads Python code's brackets, skipping strings and comments,
+// and returns the ones still open at the end, innermost last.
+func scanBrackets(code string) (open []byte, state int) {
+	pairs := map[byte]byte{')': '(', ']': '[', '}': '{'}
 	for i := 0; i < len(code); i++ {
 		switch c := code[i]; c {
 		case '#':
@@ -71,27 +92,19 @@ func closeBrackets(code string) string {
 		case '"', '\'':
 			end, ok := stringEnd(code, i)
 			if !ok {
-				return code // an unterminated string: leave it to the error
+				return open, stringOpen
 			}
 			i = end
 		case '(', '[', '{':
-			stack = append(stack, c)
+			open = append(open, c)
 		case ')', ']', '}':
-			if len(stack) == 0 || stack[len(stack)-1] != pairs[c] {
-				return code
+			if len(open) == 0 || open[len(open)-1] != pairs[c] {
+				return open, bracketsMismatched
 			}
-			stack = stack[:len(stack)-1]
+			open = open[:len(open)-1]
 		}
 	}
-	if len(stack) == 0 {
-		return code
-	}
-	var b strings.Builder
-	b.WriteString(code)
-	for i := len(stack) - 1; i >= 0; i-- {
-		b.WriteByte(closer[stack[i]])
-	}
-	return b.String()
+	return open, bracketsOpen
 }
 
 // stringEnd returns the index of the last byte of the Python string literal

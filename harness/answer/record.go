@@ -12,5 +12,6 @@ type (
 	Timings   = runlog.Timings
 	Variant   = runlog.Variant
 	Candidate = runlog.Candidate
+	Step      = runlog.Step
 	Vote      = runlog.Vote
 )

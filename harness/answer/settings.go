@@ -26,13 +26,29 @@ type Settings struct {
 	// SchemaFix rewrites failed candidates as their error and the schemas
 	// dictate (SchemaFixes: a made-up table name, a column of a table not
 	// joined) and executes the rewrites, when no candidate ran, before a repair round.
-	SchemaFix   bool    `json:"schema_fix"`
-	BudgetS     float64 `json:"budget_s"`       // wall-clock budget per question; the runner aborts at 200 s
-	ExecTimeout float64 `json:"exec_timeout_s"` // per candidate execution
+	SchemaFix bool `json:"schema_fix"`
+	// Stepwise adds a step-wise candidate (see stepwise.go) to questions over
+	// two tables or more: the model writes a statement at a time and sees each
+	// one's frame. StepwiseFallback adds it only when no candidate ran, after
+	// the schema fixes and before the repair round; StepwiseOpen when the
+	// single-shot candidates leave the vote open (one more candidate could
+	// change the winner); StepwiseAlways to every such question; empty is off.
+	Stepwise string `json:"stepwise"`
+	// StepwiseSteps caps the statements a step-wise candidate executes; 0 means 8.
+	StepwiseSteps int     `json:"stepwise_steps"`
+	BudgetS       float64 `json:"budget_s"`       // wall-clock budget per question; the runner aborts at 200 s
+	ExecTimeout   float64 `json:"exec_timeout_s"` // per candidate execution
 	// Vote is how candidates are grouped for the vote: VoteStrict (the runner's
 	// fingerprint) or VoteValues (the names-insensitive one; see ElectBy); empty is strict.
 	Vote string `json:"vote"`
 }
+
+// The step-wise source's modes (Settings.Stepwise).
+const (
+	StepwiseFallback = "fallback"
+	StepwiseOpen     = "open"
+	StepwiseAlways   = "always"
+)
 
 // DefaultSettings is what `harness serve` uses without a config.
 func DefaultSettings() Settings {
@@ -81,6 +97,10 @@ func (s Settings) Validate() error {
 		return fmt.Errorf("settings: budget_s must be in (0, 190]: the runner aborts the whole run at 200 s")
 	case s.RepairRounds < 0 || s.RepairRounds > 3:
 		return fmt.Errorf("settings: repair_rounds must be 0..3, got %d", s.RepairRounds)
+	case s.Stepwise != "" && s.Stepwise != StepwiseFallback && s.Stepwise != StepwiseOpen && s.Stepwise != StepwiseAlways:
+		return fmt.Errorf("settings: stepwise must be %q, %q, %q or empty, got %q", StepwiseFallback, StepwiseOpen, StepwiseAlways, s.Stepwise)
+	case s.StepwiseSteps < 0 || s.StepwiseSteps > 20:
+		return fmt.Errorf("settings: stepwise_steps must be 0..20, got %d", s.StepwiseSteps)
 	case s.Examples < 0:
 		return fmt.Errorf("settings: examples must be >= 0")
 	case s.ExecTimeout <= 0:

@@ -134,11 +134,34 @@ func (s *Solver) Solve(ctx context.Context, question string, tables []core.Table
 			}
 		}
 
+		multi := len(described) >= 2
+		stepwise := func() {
+			mark := time.Now()
+			plan := rec.JoinPlan
+			if plan.Empty() {
+				plan = prompt.PlanJoins(described, schema.JoinKeys(described))
+			}
+			one := []Candidate{s.stepwise(ctx, msgs, tables, described, plan)}
+			s.execute(ctx, tables, one)
+			rec.Variants = append(rec.Variants, Variant{Name: "stepwise", Prefill: stepwiseLead, Members: []int{len(rec.Candidates)}})
+			rec.Candidates = append(rec.Candidates, one...)
+			rec.Chosen, rec.Votes = ElectBy(rec.Candidates, s.Settings.Vote)
+			rec.TimingsMS.Stepwise = ms(time.Since(mark))
+		}
+		// One more candidate can change the vote only where it is still open.
+		if multi && ctx.Err() == nil && (s.Settings.Stepwise == StepwiseAlways || s.Settings.Stepwise == StepwiseOpen && !decided(rec.Candidates, rec.Votes, 1)) {
+			stepwise()
+		}
+
 		if rec.Chosen < 0 && s.Settings.SchemaFix {
 			mark = time.Now()
 			rec.Candidates = append(rec.Candidates, s.schemaFix(ctx, tables, described, rec.Candidates)...)
 			rec.Chosen, rec.Votes = ElectBy(rec.Candidates, s.Settings.Vote)
 			rec.TimingsMS.Fix = ms(time.Since(mark))
+		}
+
+		if multi && ctx.Err() == nil && s.Settings.Stepwise == StepwiseFallback && rec.Chosen < 0 {
+			stepwise()
 		}
 
 		if rec.Chosen < 0 && s.Settings.Repair && len(rec.Candidates) > 0 {

@@ -25,13 +25,15 @@ type Timings struct {
 	Execute float64 `json:"execute"`
 	Vote    float64 `json:"vote"`
 	Fix     float64 `json:"fix"`
-	Repair  float64 `json:"repair"`
-	Total   float64 `json:"total"`
+	// Stepwise is the step-wise source's wall time: its generation and execution together.
+	Stepwise float64 `json:"stepwise"`
+	Repair   float64 `json:"repair"`
+	Total    float64 `json:"total"`
 }
 
 // Stages are Timings' stages in order, Total aside: the keys of timings_ms
 // that reports read.
-var Stages = []string{"schema", "prompt", "prefill", "decode", "execute", "vote", "repair"}
+var Stages = []string{"schema", "prompt", "prefill", "decode", "execute", "vote", "stepwise", "repair"}
 
 // Record is the log line of one question: everything needed to re-analyse it.
 //
@@ -70,17 +72,34 @@ type Variant struct {
 
 // Candidate is one generated answer and what executing it gave.
 type Candidate struct {
-	Code        string                  `json:"code"`
-	Tokens      int                     `json:"tokens"`
-	MeanLogprob float64                 `json:"mean_logprob"`
-	Finish      string                  `json:"finish"`
-	Repair      bool                    `json:"repair,omitempty"` // produced by the repair round
-	Fix         string                  `json:"fix,omitempty"`    // the schema fix that rewrote a failed candidate (answer.SchemaFixes)
+	Code        string  `json:"code"`
+	Tokens      int     `json:"tokens"`
+	MeanLogprob float64 `json:"mean_logprob"`
+	Finish      string  `json:"finish"`
+	Repair      bool    `json:"repair,omitempty"` // produced by the repair round
+	Fix         string  `json:"fix,omitempty"`    // the schema fix that rewrote a failed candidate (answer.SchemaFixes)
+	// Steps are a step-wise candidate's statements as generated and executed,
+	// failed attempts included; its Code is the successful ones in order.
+	Steps       []Step                  `json:"steps,omitempty"`
 	OK          bool                    `json:"ok"`
 	ErrorKind   string                  `json:"error_kind,omitempty"`
 	Error       string                  `json:"error,omitempty"`
 	Fingerprint fingerprint.Fingerprint `json:"fingerprint"`
 	Group       int                     `json:"group"` // index into the votes; -1 when it failed
+}
+
+// Step is one statement of a step-wise candidate: the code the model wrote,
+// what executing the program up to it showed the model (the frame's shape,
+// columns and first rows, or the error and the columns at hand), and its cost.
+type Step struct {
+	Code        string  `json:"code"`
+	OK          bool    `json:"ok"`
+	Observation string  `json:"observation"`
+	Error       string  `json:"error,omitempty"`
+	Retry       bool    `json:"retry,omitempty"` // a second attempt after this step's first failed
+	Tokens      int     `json:"tokens"`
+	GenerateMS  float64 `json:"generate_ms"`
+	ExecuteMS   float64 `json:"execute_ms"`
 }
 
 // Vote is one group of candidates whose results have the same fingerprint.

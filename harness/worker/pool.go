@@ -51,6 +51,7 @@ type Outcome struct {
 	Error       string
 	Fingerprint judge.Fingerprint
 	Head        []map[string]any  // first HeadRows rows of the result
+	Dtypes      []string          // the result's Polars dtypes, in Fingerprint.Columns order
 	Record      arrow.RecordBatch // only when WantRecord; the caller must Release it
 	Stdout      string            // captured, capped
 	Stderr      string
@@ -266,7 +267,7 @@ func (p *Pool) run(pr *proc, t *task) (Outcome, bool) {
 		kind, msg := p.death(pr)
 		return Outcome{ErrorKind: kind, Error: msg, Elapsed: time.Since(start)}, false
 	}
-	out := Outcome{OK: res.r.OK, ErrorKind: res.r.Kind, Error: res.r.Error, Stdout: res.r.Stdout, Stderr: res.r.Stderr}
+	out := Outcome{OK: res.r.OK, ErrorKind: res.r.Kind, Error: res.r.Error, Stdout: res.r.Stdout, Stderr: res.r.Stderr, Dtypes: res.r.Dtypes}
 	fp := res.r.Fingerprint
 	if fp.Columns == nil {
 		fp.Columns = []string{}

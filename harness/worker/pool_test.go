@@ -79,6 +79,9 @@ func TestExecMatchesJudge(t *testing.T) {
 	if len(out.Head) != 5 || out.Head[0]["title"] == nil || len(out.Head[0]) != 2 {
 		t.Fatalf("head %v", out.Head)
 	}
+	if len(out.Dtypes) != 2 || out.Dtypes[1] != "String" {
+		t.Fatalf("dtypes %v, want the result's two Polars dtypes", out.Dtypes)
+	}
 	if out.Record != nil {
 		t.Fatal("record without WantRecord")
 	}

@@ -98,6 +98,7 @@ type reply struct {
 	Stdout      string                  `json:"stdout"`
 	Stderr      string                  `json:"stderr"`
 	Rows        int                     `json:"rows"`
+	Dtypes      []string                `json:"dtypes"`
 	IPCLen      int                     `json:"ipc_len"`
 }
 

@@ -223,6 +223,7 @@ def run_job(req):
         else:
             out["fingerprint"] = result_fingerprint(result)
             out["rows"] = result.height
+            out["dtypes"] = [str(d) for d in result.dtypes]
             sent = result if req.get("want_record") else result.head(int(req.get("head_rows") or 5))
             buf = io.BytesIO()
             sent.write_ipc_stream(buf, compat_level=COMPAT)

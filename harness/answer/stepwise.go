@@ -1,0 +1,417 @@
+package answer
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"polarsbench/datasets/core"
+	"polarsbench/harness/prompt"
+	"polarsbench/harness/schema"
+	"polarsbench/harness/worker"
+	"polarsbench/infer"
+)
+
+// The step-wise source writes a candidate one statement at a time, in the
+// same assistant turn as the single-shot candidates: after each statement the
+// harness runs the program so far in a worker and writes what the statement
+// made under it as Python comments (the frame's rows, columns with dtypes and
+// first rows), so the model writes the next statement against the columns
+// that really are there. A statement that fails is commented out, followed by
+// the error, the schema hint and the columns of the frames it used, and the
+// model writes it again, once. The transcript only grows, so the engine's
+// prefix cache decodes each observation once.
+
+const (
+	// defaultSteps is how many statements a step-wise candidate may execute
+	// when Settings.StepwiseSteps is 0: the dev set's longest gold answers have five.
+	defaultSteps = 8
+	// maxStatementLines bounds the lines of one statement: each line is one
+	// generation call, stopped at its newline.
+	maxStatementLines = 6
+	stepTokens        = 160 // tokens of one generated line
+	observedColumns   = 24  // columns listed in an observation
+	observedRows      = 2   // first rows shown in an observation
+	observedValueLen  = 24  // characters of a shown value
+	// maxStepFailures ends a candidate: each failed statement is retried once
+	// (and again only when the retry fails otherwise), this many failures in all.
+	maxStepFailures = 3
+	// stepwiseLead opens the step-wise transcript: it tells the model what the
+	// comments under its statements are.
+	stepwiseLead = "# One statement at a time; the frame each one makes is described under it.\n"
+	// valueColumn names the one column of the frame that carries a non-frame
+	// value's repr back from the worker (see observeCode).
+	valueColumn = "__value__"
+)
+
+var assignedRe = regexp.MustCompile(`^([A-Za-z_]\w*)\s*=[^=]`)
+
+// stepwise writes one candidate a statement at a time (see above); its Steps
+// log every attempt, and its Code is the statements that ran, in order, bound
+// to result. A candidate with no statement that ran has no code.
+//
+// A statement that fails is split where its method chain links (.join(...),
+// .filter(...)): the links that run become statements of their own, each
+// shown to the model, so the error is shown against the frame the failing
+// link really had. The retry starts with the failed statement's target name:
+// left free, the 1.5B model answers a note with more comments.
+func (s *Solver) stepwise(ctx context.Context, msgs []infer.Message, tables []core.TableRef, described []*schema.Table, plan prompt.JoinPlan) Candidate {
+	limit := s.Settings.StepwiseSteps
+	if limit <= 0 {
+		limit = defaultSteps
+	}
+	w := &stepWriter{s: s, ctx: ctx, tables: tables, frames: map[string][]string{}, transcript: stepwiseLead}
+	for _, t := range described {
+		w.frames[t.Ref.Name] = columnNames(t)
+	}
+	lead, comments, failures, lastError := "", 0, 0, ""
+	// Each pass is one statement, a comment line or a failed attempt.
+	for pass := 0; pass < 3*limit && len(w.program) < limit && ctx.Err() == nil; pass++ {
+		mark := time.Now()
+		raw, n, end := s.nextStatement(ctx, msgs, w.transcript, lead)
+		w.tokens += n
+		stmt := Normalize(raw) // drops imports, renames pre-1.0 calls: what runs is what is returned
+		if t := strings.TrimSpace(stmt); t == "" || strings.HasPrefix(t, "#") {
+			comments++
+			if end || comments > 1 {
+				break // a model that only comments has nothing more to say
+			}
+			w.transcript += raw + "\n"
+			continue
+		}
+		retry := lead != ""
+		step := Step{Code: stmt, Tokens: n, GenerateMS: ms(time.Since(mark)), Retry: retry}
+		name, out := w.run(stmt, &step)
+		if out.OK {
+			w.accept(name, stmt, out, step)
+			if name == "result" {
+				break
+			}
+			lead, comments = "", 0
+		} else {
+			if !retry {
+				// The links of a failed chain that run are steps of their own.
+				if v, rest, ok := w.splitRun(name, stmt, &step); ok {
+					name, stmt = v, rest
+				}
+			}
+			step.Code, step.Error = stmt, out.Error
+			step.Observation = failureNote(stmt, step.Error, w.frames, described, plan)
+			w.steps = append(w.steps, step)
+			failures++
+			if retry && firstLine(step.Error) == lastError || failures >= maxStepFailures || ctx.Err() != nil {
+				// The retry failed the same way, or too much failed: the
+				// candidate is the program with the failed statement, so that
+				// it fails as it did and the vote leaves it out.
+				w.failed = stmt
+				break
+			}
+			lastError = firstLine(step.Error)
+			w.transcript += step.Observation
+			if name != "" {
+				lead = name + " = "
+			}
+		}
+		if end {
+			break
+		}
+	}
+	c := Candidate{Tokens: w.tokens, Finish: "steps", Group: -1, Steps: w.steps}
+	switch {
+	case w.failed != "":
+		c.Code = strings.Join(append(w.program, w.failed), "\n")
+	case len(w.program) > 0:
+		c.Code = prompt.ExtractCode(strings.Join(w.program, "\n")) // binds the last frame to result when no step did
+	}
+	return c
+}
+
+// stepWriter is one step-wise candidate in the making.
+type stepWriter struct {
+	s          *Solver
+	ctx        context.Context
+	tables     []core.TableRef
+	frames     map[string][]string // the columns of each table and assigned frame
+	program    []string            // the statements that ran
+	steps      []Step
+	transcript string // the assistant turn after prompt.AssistantPrefill
+	failed     string // the statement that ended the candidate by failing
+	tokens     int
+}
+
+func (w *stepWriter) run(stmt string, step *Step) (string, worker.Outcome) {
+	mark := time.Now()
+	name, out := w.s.runStep(w.ctx, w.tables, w.program, stmt)
+	step.ExecuteMS = ms(time.Since(mark))
+	return name, out
+}
+
+// accept adds a statement that ran to the program and shows its frame.
+func (w *stepWriter) accept(name, stmt string, out worker.Outcome, step Step) {
+	step.OK, step.Code, step.Observation = true, stmt, observe(name, out)
+	w.steps = append(w.steps, step)
+	w.program = append(w.program, stmt)
+	if name != "" {
+		w.frames[name] = out.Fingerprint.Columns
+	}
+	w.transcript += stmt + "\n" + step.Observation
+}
+
+// splitRun runs a failed "name = chain" link by link, each link a statement
+// of its own ("df = a.join(b, ...)", "df = df.filter(...)"; df stands in for
+// result). The links before the first one that fails are accepted; it returns
+// the failing link's statement, with ok false when the chain has one link or
+// its first link fails.
+func (w *stepWriter) splitRun(name, stmt string, failed *Step) (string, string, bool) {
+	links := chainLinks(strings.TrimSpace(strings.TrimPrefix(stmt, name+" =")))
+	if name == "" || len(links) < 2 {
+		return "", "", false
+	}
+	v := name
+	if v == "result" {
+		v = "df"
+	}
+	for i := range links {
+		link := v + " = " + links[i]
+		if i > 0 {
+			link = v + " = " + v + links[i]
+		}
+		step := Step{Tokens: failed.Tokens, GenerateMS: failed.GenerateMS}
+		_, out := w.run(link, &step)
+		if !out.OK {
+			if i == 0 {
+				return "", "", false
+			}
+			return v, link, true
+		}
+		w.accept(v, link, out, step)
+		failed.Tokens, failed.GenerateMS = 0, 0 // counted once, with the first link
+	}
+	// Every link ran: what failed is binding the whole to result (not a DataFrame, say).
+	return name, name + " = " + v, true
+}
+
+// chainLinks splits a method chain where its calls link at the top level:
+// "a.join(b).filter(c)" is "a.join(b)", ".filter(c)". A chain wrapped in one
+// pair of parentheses is unwrapped first. Anything else is one link.
+func chainLinks(expr string) []string {
+	if strings.HasPrefix(expr, "(") && strings.HasSuffix(expr, ")") {
+		if open, state := scanBrackets(expr[1 : len(expr)-1]); state == bracketsOpen && len(open) == 0 {
+			expr = strings.TrimSpace(expr[1 : len(expr)-1])
+		}
+	}
+	var links []string
+	depth, from := 0, 0
+	for i := 0; i < len(expr); i++ {
+		switch c := expr[i]; c {
+		case '"', '\'':
+			end, ok := stringEnd(expr, i)
+			if !ok {
+				return []string{expr}
+			}
+			i = end
+		case '(', '[', '{':
+			depth++
+		case ')', ']', '}':
+			depth--
+		case '.':
+			if before := strings.TrimRight(expr[:i], " \t\n"); depth == 0 && strings.HasSuffix(before, ")") {
+				links = append(links, strings.TrimSpace(expr[from:i]))
+				from = i
+			}
+		}
+	}
+	return append(links, strings.TrimSpace(expr[from:]))
+}
+
+// nextStatement asks for the statement after the transcript, a line per
+// generation call (each stopped at its newline), until its brackets close;
+// the statement starts with lead, written for the model. end is true when the
+// model closed the code block, finished or ran out of tokens: whatever
+// statement came with it is the last.
+func (s *Solver) nextStatement(ctx context.Context, msgs []infer.Message, transcript, lead string) (stmt string, tokens int, end bool) {
+	stmt = lead
+	for line := 0; line < maxStatementLines; line++ {
+		res, err := s.Engine.Generate(ctx, infer.Request{
+			Messages: msgs, K: 1, MaxTokens: stepTokens, Seed: s.Settings.Seed,
+			Stop: []string{"\n"}, Prefill: prompt.AssistantPrefill + transcript + stmt,
+		})
+		if err != nil || len(res.Candidates) == 0 {
+			return stmt, tokens, true
+		}
+		c := res.Candidates[0]
+		tokens += c.Tokens
+		text, _, fenced := strings.Cut(c.Text, "```")
+		stmt += text
+		if fenced || c.Finish != "stop" {
+			return stmt, tokens, true
+		}
+		if complete(stmt) {
+			return stmt, tokens, false
+		}
+		stmt += "\n"
+	}
+	return stmt, tokens, false
+}
+
+// complete reports whether code is a whole statement: its brackets closed (or
+// mismatched, a syntax error that more lines cannot fix), outside any string,
+// and not continued by a backslash or a block's colon.
+func complete(code string) bool {
+	open, state := scanBrackets(code)
+	switch {
+	case state == bracketsMismatched:
+		return true
+	case state == stringOpen || len(open) > 0:
+		return false
+	}
+	t := strings.TrimRight(code, " \t")
+	return !strings.HasSuffix(t, "\\") && !strings.HasSuffix(t, ":")
+}
+
+// runStep executes the program with stmt after it and returns the name stmt
+// assigns ("" for none) with the outcome: result itself when stmt assigns
+// result, the assigned value as a frame otherwise (observeCode).
+func (s *Solver) runStep(ctx context.Context, tables []core.TableRef, program []string, stmt string) (string, worker.Outcome) {
+	name := ""
+	if m := assignedRe.FindStringSubmatch(stmt); m != nil {
+		name = m[1]
+	}
+	code := strings.Join(append(append([]string{}, program...), stmt), "\n")
+	switch name {
+	case "result":
+	case "":
+		code += "\nresult = pl.DataFrame()" // only whether it runs matters
+	default:
+		code += "\n" + observeCode(name)
+	}
+	out, err := s.Pool.Exec(ctx, worker.Job{Tables: tables, Code: code, Timeout: time.Duration(s.Settings.ExecTimeout * float64(time.Second))})
+	if err != nil {
+		out = worker.Outcome{ErrorKind: "pool", Error: err.Error()}
+	}
+	return name, out
+}
+
+// observeCode binds result to what name holds, as a frame: a DataFrame as it
+// is, a LazyFrame collected, a Series as its one-column frame, anything else
+// (a number, a list) as its type and repr in the one cell of valueColumn.
+func observeCode(name string) string {
+	return fmt.Sprintf("result = %[1]s if isinstance(%[1]s, pl.DataFrame) else %[1]s.collect() if isinstance(%[1]s, pl.LazyFrame) "+
+		"else %[1]s.to_frame() if isinstance(%[1]s, pl.Series) else pl.DataFrame({%[2]q: [str(type(%[1]s)) + \" \" + repr(%[1]s)[:200]]})",
+		name, valueColumn)
+}
+
+// observe describes what a statement made, as comment lines: the frame's
+// rows, its columns with their dtypes and its first rows; a value that is
+// not a frame by its type and repr; nothing for a statement that assigns nothing.
+func observe(name string, out worker.Outcome) string {
+	if name == "" {
+		return ""
+	}
+	cols := out.Fingerprint.Columns
+	if len(cols) == 1 && cols[0] == valueColumn && len(out.Head) == 1 {
+		// "<class 'int'> 77" reads "int 77" (the sandbox refuses __name__).
+		v := fmt.Sprint(out.Head[0][valueColumn])
+		if typ, rest, ok := strings.Cut(strings.TrimPrefix(v, "<class '"), "'> "); ok {
+			v = typ + " " + rest
+		}
+		return fmt.Sprintf("# %s is %s\n", name, v)
+	}
+	shown := cols[:min(len(cols), observedColumns)]
+	var b strings.Builder
+	fmt.Fprintf(&b, "# %s: %d rows; columns: ", name, out.Fingerprint.Rows)
+	for i, c := range shown {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(c)
+		if i < len(out.Dtypes) {
+			b.WriteString(" " + shortDtype(out.Dtypes[i]))
+		}
+	}
+	if len(cols) > len(shown) {
+		fmt.Fprintf(&b, ", and %d more", len(cols)-len(shown))
+	}
+	b.WriteByte('\n')
+	for _, row := range out.Head[:min(len(out.Head), observedRows)] {
+		vals := make([]string, len(shown))
+		for i, c := range shown {
+			vals[i] = showValue(row[c])
+		}
+		fmt.Fprintf(&b, "# (%s)\n", strings.Join(vals, ", "))
+	}
+	return b.String()
+}
+
+// shortDtype drops a temporal dtype's parameters: Datetime(time_unit='us', time_zone=None) is Datetime.
+func shortDtype(d string) string {
+	for _, p := range []string{"Datetime", "Duration"} {
+		if strings.HasPrefix(d, p+"(") {
+			return p
+		}
+	}
+	return d
+}
+
+func showValue(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "null"
+	case string:
+		if r := []rune(x); len(r) > observedValueLen {
+			x = string(r[:observedValueLen]) + "..."
+		}
+		return strconv.Quote(x)
+	case float64:
+		return strconv.FormatFloat(x, 'g', 6, 64)
+	}
+	return fmt.Sprint(v)
+}
+
+// failureNote is what the model reads after a failed statement: the statement
+// commented out, the error's first line, what the schemas say about it
+// (prompt.RepairHint) and the columns of every frame the statement names.
+func failureNote(stmt, errText string, frames map[string][]string, described []*schema.Table, plan prompt.JoinPlan) string {
+	var b strings.Builder
+	for _, l := range strings.Split(stmt, "\n") {
+		b.WriteString("# " + l + "\n")
+	}
+	first, _, _ := strings.Cut(firstLine(errText), "; valid columns:") // listed below, per frame
+	if len(first) > 300 {
+		first = first[:300] + "..."
+	}
+	b.WriteString("# ^ failed: " + first + "\n")
+	if hint := prompt.RepairHint(errText, described, plan); hint != "" {
+		for _, l := range strings.Split(hint, "\n") {
+			b.WriteString("# " + l + "\n")
+		}
+	}
+	names := make([]string, 0, len(frames))
+	for n := range frames {
+		if mentionsName(stmt, n) {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(&b, "# %s columns: %s\n", n, strings.Join(frames[n], ", "))
+	}
+	return b.String()
+}
+
+func columnNames(t *schema.Table) []string {
+	out := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		out[i] = c.Name
+	}
+	return out
+}
+
+func firstLine(s string) string {
+	first, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	return first
+}
