@@ -48,7 +48,11 @@ const (
 	valueColumn = "__value__"
 )
 
-var assignedRe = regexp.MustCompile(`^([A-Za-z_]\w*)\s*=[^=]`)
+var (
+	assignedRe        = regexp.MustCompile(`^([A-Za-z_]\w*)\s*=[^=]`)
+	nameErrorRe       = regexp.MustCompile(`NameError: name '(\w+)' is not defined`)
+	attributeColumnRe = regexp.MustCompile(`AttributeError: 'DataFrame' object has no attribute '(\w+)'`)
+)
 
 // stepwise writes one candidate a statement at a time (see above); its Steps
 // log every attempt, and its Code is the statements that ran, in order, bound
@@ -68,11 +72,11 @@ func (s *Solver) stepwise(ctx context.Context, msgs []infer.Message, tables []co
 	for _, t := range described {
 		w.frames[t.Ref.Name] = columnNames(t)
 	}
-	lead, comments, failures, lastError := "", 0, 0, ""
+	lead, avoid, comments, failures, lastError := "", "", 0, 0, ""
 	// Each pass is one statement, a comment line or a failed attempt.
 	for pass := 0; pass < 3*limit && len(w.program) < limit && ctx.Err() == nil; pass++ {
 		mark := time.Now()
-		raw, n, end := s.nextStatement(ctx, msgs, w.transcript, lead)
+		raw, n, end := s.nextStatement(ctx, msgs, w.transcript, lead, avoid)
 		w.tokens += n
 		stmt := Normalize(raw) // drops imports, renames pre-1.0 calls: what runs is what is returned
 		if t := strings.TrimSpace(stmt); t == "" || strings.HasPrefix(t, "#") {
@@ -91,7 +95,7 @@ func (s *Solver) stepwise(ctx context.Context, msgs []infer.Message, tables []co
 			if name == "result" {
 				break
 			}
-			lead, comments = "", 0
+			lead, avoid, comments = "", "", 0
 		} else {
 			if !retry {
 				// The links of a failed chain that run are steps of their own.
@@ -115,6 +119,7 @@ func (s *Solver) stepwise(ctx context.Context, msgs []infer.Message, tables []co
 			if name != "" {
 				lead = name + " = "
 			}
+			avoid = stmt
 		}
 		if end {
 			break
@@ -230,20 +235,34 @@ func chainLinks(expr string) []string {
 
 // nextStatement asks for the statement after the transcript, a line per
 // generation call (each stopped at its newline), until its brackets close;
-// the statement starts with lead, written for the model. end is true when the
-// model closed the code block, finished or ran out of tokens: whatever
-// statement came with it is the last.
-func (s *Solver) nextStatement(ctx context.Context, msgs []infer.Message, transcript, lead string) (stmt string, tokens int, end bool) {
+// the statement starts with lead, written for the model. A retry passes the
+// failed statement as avoid: its first line is asked of two candidates, the
+// greedy one and a sampled one, and the greedy one is taken only when it does
+// not copy the failed line (the 1.5B model copies the comment right above).
+// end is true when the model closed the code block, finished or ran out of
+// tokens: whatever statement came with it is the last.
+func (s *Solver) nextStatement(ctx context.Context, msgs []infer.Message, transcript, lead, avoid string) (stmt string, tokens int, end bool) {
 	stmt = lead
+	avoidFirst := oneLine(firstLine(avoid))
 	for line := 0; line < maxStatementLines; line++ {
+		k := 1
+		if avoid != "" && line == 0 {
+			k = 2
+		}
 		res, err := s.Engine.Generate(ctx, infer.Request{
-			Messages: msgs, K: 1, MaxTokens: stepTokens, Seed: s.Settings.Seed,
-			Stop: []string{"\n"}, Prefill: prompt.AssistantPrefill + transcript + stmt,
+			Messages: msgs, K: k, Temperature: s.Settings.Temperature, TopP: s.Settings.TopP, MaxTokens: stepTokens,
+			Seed: s.Settings.Seed, Stop: []string{"\n"}, Prefill: prompt.AssistantPrefill + transcript + stmt,
 		})
 		if err != nil || len(res.Candidates) == 0 {
 			return stmt, tokens, true
 		}
 		c := res.Candidates[0]
+		copies := func(c infer.Candidate) bool {
+			return oneLine(stmt+c.Text) == avoidFirst || strings.TrimSpace(c.Text) == ""
+		}
+		if len(res.Candidates) > 1 && copies(c) && !copies(res.Candidates[1]) {
+			c = res.Candidates[1]
+		}
 		tokens += c.Tokens
 		text, _, fenced := strings.Cut(c.Text, "```")
 		stmt += text
@@ -257,6 +276,8 @@ func (s *Solver) nextStatement(ctx context.Context, msgs []infer.Message, transc
 	}
 	return stmt, tokens, false
 }
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // complete reports whether code is a whole statement: its brackets closed (or
 // mismatched, a syntax error that more lines cannot fix), outside any string,
@@ -385,19 +406,21 @@ func failureNote(stmt, errText string, frames map[string][]string, described []*
 		first = first[:300] + "..."
 	}
 	b.WriteString("# ^ failed: " + first + "\n")
+	if m := nameErrorRe.FindStringSubmatch(errText); m != nil {
+		fmt.Fprintf(&b, "# %s does not exist here; the frames are: %s\n", m[1], strings.Join(sortedKeys(frames), ", "))
+	}
+	if m := attributeColumnRe.FindStringSubmatch(errText); m != nil && frameHas(frames, m[1]) {
+		fmt.Fprintf(&b, "# a column is pl.col(%q) in an expression, not an attribute of the frame\n", m[1])
+	}
 	if hint := prompt.RepairHint(errText, described, plan); hint != "" {
 		for _, l := range strings.Split(hint, "\n") {
 			b.WriteString("# " + l + "\n")
 		}
 	}
-	names := make([]string, 0, len(frames))
-	for n := range frames {
-		if mentionsName(stmt, n) {
-			names = append(names, n)
+	for _, n := range sortedKeys(frames) {
+		if !mentionsName(stmt, n) {
+			continue
 		}
-	}
-	sort.Strings(names)
-	for _, n := range names {
 		fmt.Fprintf(&b, "# %s columns: %s\n", n, strings.Join(frames[n], ", "))
 	}
 	return b.String()
@@ -414,4 +437,25 @@ func columnNames(t *schema.Table) []string {
 func firstLine(s string) string {
 	first, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
 	return first
+}
+
+func sortedKeys(frames map[string][]string) []string {
+	out := make([]string, 0, len(frames))
+	for n := range frames {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// frameHas reports whether any frame has the column.
+func frameHas(frames map[string][]string, col string) bool {
+	for _, cols := range frames {
+		for _, c := range cols {
+			if c == col {
+				return true
+			}
+		}
+	}
+	return false
 }

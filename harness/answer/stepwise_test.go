@@ -19,6 +19,7 @@ import (
 type lineScript struct {
 	single string
 	lines  []string
+	alt    string // the second candidate of a two-candidate request (a retry's sampled one)
 	delay  time.Duration
 
 	mu       sync.Mutex
@@ -45,7 +46,11 @@ func (g *lineScript) Generate(ctx context.Context, r infer.Request) (infer.Resul
 	if start := r.Prefill[strings.LastIndexByte(r.Prefill, '\n')+1:]; start != "" {
 		line = strings.TrimPrefix(line, start)
 	}
-	return infer.Result{Candidates: []infer.Candidate{{Text: line, Tokens: 7, Finish: "stop"}}}, nil
+	res := infer.Result{Candidates: []infer.Candidate{{Text: line, Tokens: 7, Finish: "stop"}}}
+	if r.K == 2 {
+		res.Candidates = append(res.Candidates, infer.Candidate{Text: g.alt, Tokens: 5, Finish: "stop"})
+	}
+	return res, nil
 }
 
 func realPool(t *testing.T) *worker.Pool {
@@ -236,5 +241,21 @@ func TestStepwiseModes(t *testing.T) {
 		if got != c.want || got && rec.Answer == "result = nw_products" {
 			t.Errorf("%q over %d tables, single-shot %q: step-wise %v, answer %q", c.mode, c.tables, c.single, got, rec.Answer)
 		}
+	}
+}
+
+// A retry that copies the failed statement is replaced by the sampled
+// candidate; a name that does not exist is answered with the frames that do.
+func TestStepwiseRetryDoesNotCopy(t *testing.T) {
+	bad := `result = tpch_orders.head(2)`
+	g := &lineScript{single: "result = nope", lines: []string{bad, bad}, alt: "nw_products.head(2)"}
+	s := stepSolver(t, g)
+	rec := s.Solve(context.Background(), "Two products.", devTables(t, "nw_categories", "nw_products"))
+	c := rec.Candidates[len(rec.Candidates)-1]
+	if c.Code != "result = nw_products.head(2)" || !c.OK || len(c.Steps) != 2 {
+		t.Fatalf("code %q ok %v steps %+v", c.Code, c.OK, c.Steps)
+	}
+	if want := "# tpch_orders does not exist here; the frames are: nw_categories, nw_products\n"; !strings.Contains(c.Steps[0].Observation, want) {
+		t.Errorf("note %q lacks %q", c.Steps[0].Observation, want)
 	}
 }
