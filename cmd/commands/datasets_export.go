@@ -49,12 +49,10 @@ func runDatasetsExport(o *DatasetsExportOptions) error {
 	if err := export.WriteExamples(o.Out, exs); err != nil {
 		return err
 	}
-	model := 0
+	by := map[string]int{}
 	for _, e := range exs {
-		if e.Source == "model" {
-			model++
-		}
+		by[e.Source]++
 	}
-	fmt.Fprintf(o.IO.Out, "wrote %d examples (%d model, %d gold targets) to %s\n", len(exs), model, len(exs)-model, o.Out)
+	fmt.Fprintf(o.IO.Out, "wrote %d examples (%d model, %d gold targets, %d steps of step-wise answers) to %s\n", len(exs), by["model"], by["gold"], by["step"], o.Out)
 	return nil
 }

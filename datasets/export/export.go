@@ -19,15 +19,18 @@ import (
 	"polarsbench/infer"
 )
 
-// Example is one supervised fine-tuning line of train.jsonl.
+// Example is one supervised fine-tuning line of train.jsonl. A step of a
+// step-wise candidate has no Messages: its prompt ends inside the assistant
+// turn, after the statements and frames the model had read (train_lora.py
+// then trains on Prompt and Completion as they are).
 type Example struct {
-	Messages   []infer.Message `json:"messages"`   // system, user, assistant target
-	Prompt     string          `json:"prompt"`     // rendered chat up to the assistant turn
-	Completion string          `json:"completion"` // rendered assistant target (loss goes here)
+	Messages   []infer.Message `json:"messages,omitempty"` // system, user, assistant target
+	Prompt     string          `json:"prompt"`             // rendered chat up to the assistant turn
+	Completion string          `json:"completion"`         // rendered assistant target (loss goes here)
 	TaskID     string          `json:"task_id"`
 	Category   string          `json:"category,omitempty"`
 	Run        string          `json:"run,omitempty"` // run folder the target came from; empty for synth gold
-	Source     string          `json:"source"`        // "model" or "gold"
+	Source     string          `json:"source"`        // "model", "gold" or "step"
 }
 
 // Options says what to export and how to render it: Build makes the prompt
@@ -43,12 +46,14 @@ type Options struct {
 	Render  func(msgs []infer.Message, addAssistant bool) (string, error)
 }
 
-// target is one chosen (question, code) pair before rendering.
+// target is one chosen (question, code) pair before rendering; a step's code
+// continues transcript (runlog.StepTranscript) inside the assistant turn.
 type target struct {
-	task   core.Task
-	code   string
-	run    string
-	source string
+	task       core.Task
+	code       string
+	run        string
+	source     string
+	transcript string
 }
 
 // Examples builds the training examples. It refuses, naming the culprit, when a
@@ -95,6 +100,8 @@ func Examples(o Options) ([]Example, error) {
 
 	chosen := map[string]*target{}
 	var order []string
+	var steps []*target
+	stepSeen := map[string]bool{}
 	for _, run := range o.Runs {
 		samples, err := readRunSamples(run)
 		if err != nil {
@@ -108,6 +115,13 @@ func Examples(o Options) ([]Example, error) {
 			cands, err := s.Server.ServerCandidates()
 			if err != nil {
 				return nil, fmt.Errorf("export: run %s: %s: %w", run, s.ID, err)
+			}
+			for _, st := range stepTargets(s, cands) {
+				st.task, st.run = t, filepath.Base(filepath.Clean(run))
+				if key := s.ID + "\x00" + st.transcript + st.code; !stepSeen[key] {
+					stepSeen[key] = true
+					steps = append(steps, st)
+				}
 			}
 			tg := pickTarget(s, cands)
 			if tg == nil {
@@ -137,7 +151,7 @@ func Examples(o Options) ([]Example, error) {
 		order = append(order, t.ID)
 	}
 
-	out := make([]Example, 0, len(order))
+	out := make([]Example, 0, len(order)+len(steps))
 	for _, id := range order {
 		tg := chosen[id]
 		msgs, err := o.Build(tg.task.Question, tg.task.Tables)
@@ -162,7 +176,39 @@ func Examples(o Options) ([]Example, error) {
 			TaskID: id, Category: tg.task.Category, Run: tg.run, Source: tg.source,
 		})
 	}
+	for _, tg := range steps {
+		msgs, err := o.Build(tg.task.Question, tg.task.Tables)
+		if err != nil {
+			return nil, fmt.Errorf("export: task %s: %w", tg.task.ID, err)
+		}
+		prompt, err := o.Render(msgs, true)
+		if err != nil {
+			return nil, fmt.Errorf("export: task %s: %w", tg.task.ID, err)
+		}
+		out = append(out, Example{
+			Prompt: prompt + o.Prefill + tg.transcript, Completion: tg.code + "\n",
+			TaskID: tg.task.ID, Category: tg.task.Category, Run: tg.run, Source: tg.source,
+		})
+	}
 	return out, nil
+}
+
+// stepTargets are the statements of the sample's step-wise candidates whose
+// result is the gold's: each one, after the transcript its model had read, is
+// a supervised step.
+func stepTargets(s runlog.Sample, cands []runlog.Candidate) []*target {
+	var out []*target
+	for _, c := range cands {
+		if len(c.Steps) == 0 || !c.OK || !s.GoldVerdict.OK || !c.Fingerprint.Matches(s.GoldVerdict.Fingerprint) {
+			continue
+		}
+		for i, st := range c.Steps {
+			if st.OK {
+				out = append(out, &target{code: st.Code, source: "step", transcript: runlog.StepTranscript(c.Steps[:i])})
+			}
+		}
+	}
+	return out
 }
 
 // pickTarget prefers code the model itself wrote that matched the gold (the

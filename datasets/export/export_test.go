@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"polarsbench/datasets/core"
+	"polarsbench/harness/runlog"
 	"polarsbench/infer"
 )
 
@@ -107,5 +108,39 @@ func TestExportRefusesDevAndHeldout(t *testing.T) {
 	core.WriteTasks(synth, tasks)
 	if _, err := Examples(Options{Synth: synth, DevDir: devDir, Build: fakeBuild, Render: fakeRender}); err == nil {
 		t.Error("dev question in synth train split was exported")
+	}
+}
+
+// The statements of a step-wise candidate that gave the gold's result are
+// exported one by one, each after the transcript its model had read; a
+// step-wise candidate with another result gives none.
+func TestExportStepsOfARightStepwiseCandidate(t *testing.T) {
+	steps := `[{"code":"df = a.join(b, on=\"k\")","ok":true,"observation":"# df: 2 rows\n"},` +
+		`{"code":"result = df.filter(pl.col(\"x\") > 1)","ok":false,"observation":"# result = df.filter(pl.col(\"x\") > 1)\n# ^ failed: ColumnNotFoundError\n"},` +
+		`{"code":"result = df.head(2)","ok":true,"observation":"# result: 2 rows\n","retry":true}]`
+	run := writeRun(t,
+		`{"id":"s1","question":"Join things.","tables":[],"answer":"result = df.head(2)","gold":"result = g","correct":true,"gold_verdict":{"ok":true,"fingerprint":`+fp+`},"server":{"candidates":[{"code":"x","ok":true,"fingerprint":`+fp+`,"steps":`+steps+`}]}}`,
+		`{"id":"s2","question":"Other things.","tables":[],"answer":"result = y","gold":"result = g","correct":false,"gold_verdict":{"ok":true,"fingerprint":`+fp+`},"server":{"candidates":[{"code":"y","ok":true,"fingerprint":{"hash":"zzz","rows":2,"cols":1,"columns":["x"]},"steps":`+steps+`}]}}`,
+	)
+	exs, err := Examples(Options{Runs: []string{run}, Prefill: "```python\n", Build: fakeBuild, Render: fakeRender})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []Example
+	for _, ex := range exs {
+		if ex.Source == "step" {
+			got = append(got, ex)
+		}
+	}
+	if len(got) != 2 || got[0].TaskID != "s1" || got[1].TaskID != "s1" || got[0].Messages != nil {
+		t.Fatalf("step examples %+v", got)
+	}
+	head := "<system>sys</><user>Join things.</><assistant>```python\n" + runlog.StepwiseLead
+	if got[0].Prompt != head || got[0].Completion != "df = a.join(b, on=\"k\")\n" {
+		t.Errorf("first step: %q -> %q", got[0].Prompt, got[0].Completion)
+	}
+	want := head + "df = a.join(b, on=\"k\")\n# df: 2 rows\n# result = df.filter(pl.col(\"x\") > 1)\n# ^ failed: ColumnNotFoundError\n"
+	if got[1].Prompt != want || got[1].Completion != "result = df.head(2)\n" {
+		t.Errorf("retried step: %q -> %q", got[1].Prompt, got[1].Completion)
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"polarsbench/datasets/core"
 	"polarsbench/harness/prompt"
+	"polarsbench/harness/runlog"
 	"polarsbench/harness/schema"
 	"polarsbench/harness/worker"
 	"polarsbench/infer"
@@ -143,7 +144,7 @@ func (s *Solver) Solve(ctx context.Context, question string, tables []core.Table
 			}
 			one := []Candidate{s.stepwise(ctx, msgs, tables, described, plan)}
 			s.execute(ctx, tables, one)
-			rec.Variants = append(rec.Variants, Variant{Name: "stepwise", Prefill: stepwiseLead, Members: []int{len(rec.Candidates)}})
+			rec.Variants = append(rec.Variants, Variant{Name: "stepwise", Prefill: runlog.StepwiseLead, Members: []int{len(rec.Candidates)}})
 			rec.Candidates = append(rec.Candidates, one...)
 			rec.Chosen, rec.Votes = ElectBy(rec.Candidates, s.Settings.Vote)
 			rec.TimingsMS.Stepwise = ms(time.Since(mark))

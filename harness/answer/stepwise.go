@@ -11,6 +11,7 @@ import (
 
 	"polarsbench/datasets/core"
 	"polarsbench/harness/prompt"
+	"polarsbench/harness/runlog"
 	"polarsbench/harness/schema"
 	"polarsbench/harness/worker"
 	"polarsbench/infer"
@@ -40,9 +41,6 @@ const (
 	// maxStepFailures ends a candidate: each failed statement is retried once
 	// (and again only when the retry fails otherwise), this many failures in all.
 	maxStepFailures = 3
-	// stepwiseLead opens the step-wise transcript: it tells the model what the
-	// comments under its statements are.
-	stepwiseLead = "# One statement at a time; the frame each one makes is described under it.\n"
 	// valueColumn names the one column of the frame that carries a non-frame
 	// value's repr back from the worker (see observeCode).
 	valueColumn = "__value__"
@@ -68,24 +66,19 @@ func (s *Solver) stepwise(ctx context.Context, msgs []infer.Message, tables []co
 	if limit <= 0 {
 		limit = defaultSteps
 	}
-	w := &stepWriter{s: s, ctx: ctx, tables: tables, frames: map[string][]string{}, transcript: stepwiseLead}
+	w := &stepWriter{s: s, ctx: ctx, tables: tables, frames: map[string][]string{}}
 	for _, t := range described {
 		w.frames[t.Ref.Name] = columnNames(t)
 	}
-	lead, avoid, comments, failures, lastError := "", "", 0, 0, ""
+	lead, avoid, failures, lastError := "", "", 0, ""
 	// Each pass is one statement, a comment line or a failed attempt.
 	for pass := 0; pass < 3*limit && len(w.program) < limit && ctx.Err() == nil; pass++ {
 		mark := time.Now()
-		raw, n, end := s.nextStatement(ctx, msgs, w.transcript, lead, avoid)
+		raw, n, end := s.nextStatement(ctx, msgs, runlog.StepTranscript(w.steps), lead, avoid)
 		w.tokens += n
 		stmt := Normalize(raw) // drops imports, renames pre-1.0 calls: what runs is what is returned
-		if t := strings.TrimSpace(stmt); t == "" || strings.HasPrefix(t, "#") {
-			comments++
-			if end || comments > 1 {
-				break // a model that only comments has nothing more to say
-			}
-			w.transcript += raw + "\n"
-			continue
+		if onlyComments(stmt) {
+			break // a model that only comments has nothing more to say
 		}
 		retry := lead != ""
 		step := Step{Code: stmt, Tokens: n, GenerateMS: ms(time.Since(mark)), Retry: retry}
@@ -95,7 +88,7 @@ func (s *Solver) stepwise(ctx context.Context, msgs []infer.Message, tables []co
 			if name == "result" {
 				break
 			}
-			lead, avoid, comments = "", "", 0
+			lead, avoid = "", ""
 		} else {
 			if !retry {
 				// The links of a failed chain that run are steps of their own.
@@ -115,7 +108,6 @@ func (s *Solver) stepwise(ctx context.Context, msgs []infer.Message, tables []co
 				break
 			}
 			lastError = firstLine(step.Error)
-			w.transcript += step.Observation
 			if name != "" {
 				lead = name + " = "
 			}
@@ -137,15 +129,14 @@ func (s *Solver) stepwise(ctx context.Context, msgs []infer.Message, tables []co
 
 // stepWriter is one step-wise candidate in the making.
 type stepWriter struct {
-	s          *Solver
-	ctx        context.Context
-	tables     []core.TableRef
-	frames     map[string][]string // the columns of each table and assigned frame
-	program    []string            // the statements that ran
-	steps      []Step
-	transcript string // the assistant turn after prompt.AssistantPrefill
-	failed     string // the statement that ended the candidate by failing
-	tokens     int
+	s       *Solver
+	ctx     context.Context
+	tables  []core.TableRef
+	frames  map[string][]string // the columns of each table and assigned frame
+	program []string            // the statements that ran
+	steps   []Step
+	failed  string // the statement that ended the candidate by failing
+	tokens  int
 }
 
 func (w *stepWriter) run(stmt string, step *Step) (string, worker.Outcome) {
@@ -163,16 +154,14 @@ func (w *stepWriter) accept(name, stmt string, out worker.Outcome, step Step) {
 	if name != "" {
 		w.frames[name] = out.Fingerprint.Columns
 	}
-	w.transcript += stmt + "\n" + step.Observation
 }
 
 // splitRun runs a failed "name = chain" link by link, each link a statement
 // of its own ("df = a.join(b, ...)", "df = df.filter(...)"; df stands in for
 // result). The links before the first one that fails are accepted; it returns
-// the failing link's statement, with ok false when the chain has one link or
-// its first link fails.
+// the failing link's statement, with ok false when the chain has one link.
 func (w *stepWriter) splitRun(name, stmt string, failed *Step) (string, string, bool) {
-	links := chainLinks(strings.TrimSpace(strings.TrimPrefix(stmt, name+" =")))
+	links := chainLinks(strings.TrimSpace(strings.TrimPrefix(afterComments(stmt), name+" =")))
 	if name == "" || len(links) < 2 {
 		return "", "", false
 	}
@@ -188,9 +177,8 @@ func (w *stepWriter) splitRun(name, stmt string, failed *Step) (string, string, 
 		step := Step{Tokens: failed.Tokens, GenerateMS: failed.GenerateMS}
 		_, out := w.run(link, &step)
 		if !out.OK {
-			if i == 0 {
-				return "", "", false
-			}
+			// Even the first link: the note then shows only it, so the
+			// model rewrites that link instead of copying the whole chain.
 			return v, link, true
 		}
 		w.accept(v, link, out, step)
@@ -269,8 +257,8 @@ func (s *Solver) nextStatement(ctx context.Context, msgs []infer.Message, transc
 		if fenced || c.Finish != "stop" {
 			return stmt, tokens, true
 		}
-		if complete(stmt) {
-			return stmt, tokens, false
+		if complete(stmt) && !onlyComments(stmt) {
+			return stmt, tokens, false // a comment line belongs to the statement after it
 		}
 		stmt += "\n"
 	}
@@ -299,7 +287,7 @@ func complete(code string) bool {
 // result, the assigned value as a frame otherwise (observeCode).
 func (s *Solver) runStep(ctx context.Context, tables []core.TableRef, program []string, stmt string) (string, worker.Outcome) {
 	name := ""
-	if m := assignedRe.FindStringSubmatch(stmt); m != nil {
+	if m := assignedRe.FindStringSubmatch(afterComments(stmt)); m != nil {
 		name = m[1]
 	}
 	code := strings.Join(append(append([]string{}, program...), stmt), "\n")
@@ -458,4 +446,23 @@ func frameHas(frames map[string][]string, col string) bool {
 		}
 	}
 	return false
+}
+
+// onlyComments reports whether code holds nothing but comments and blank lines.
+func onlyComments(code string) bool {
+	for _, l := range strings.Split(code, "\n") {
+		if t := strings.TrimSpace(l); t != "" && !strings.HasPrefix(t, "#") {
+			return false
+		}
+	}
+	return true
+}
+
+// afterComments is code without the comment and blank lines it starts with.
+func afterComments(code string) string {
+	lines := strings.Split(code, "\n")
+	for len(lines) > 0 && onlyComments(lines[0]) {
+		lines = lines[1:]
+	}
+	return strings.Join(lines, "\n")
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"polarsbench/harness/runlog"
 	"polarsbench/harness/schema"
 	"polarsbench/harness/worker"
 	"polarsbench/infer"
@@ -116,6 +117,10 @@ func TestStepwiseRetriesAFailedStepWithTheColumns(t *testing.T) {
 	if !strings.HasSuffix(g.prefills[3], "`result = (\n") && !strings.HasSuffix(g.prefills[3], "result = (\n") {
 		t.Errorf("a statement's second line was asked without its first: %q", g.prefills[3])
 	}
+	// What the model read before each step is the steps' transcript, which the training export rebuilds.
+	if g.prefills[2] != "```python\n"+runlog.StepTranscript(c.Steps[:2]) {
+		t.Errorf("prompt of step 3 %q is not the transcript of steps 1-2", g.prefills[2])
+	}
 	if rec.TimingsMS.Stepwise <= 0 {
 		t.Error("no step-wise timing")
 	}
@@ -138,6 +143,19 @@ func TestStepwiseSplitsAFailedChain(t *testing.T) {
 		!strings.Contains(retry, "df = "+join+"\n# df: 200 rows;") {
 		t.Fatalf("retry prompt:\n%s", retry)
 	}
+	// When the first link fails, the note shows that link alone: the model
+	// rewrites it instead of copying the whole chain.
+	g = &lineScript{single: "result = nope", lines: []string{`result = nw_products.filter(pl.col("nope") > 1).head(2)`, `df = nw_products.head(2)`}}
+	s = stepSolver(t, g)
+	rec = s.Solve(context.Background(), "Two products.", devTables(t, "nw_categories", "nw_products"))
+	c = rec.Candidates[len(rec.Candidates)-1]
+	if c.Code != "df = nw_products.head(2)\nresult = df" || !strings.HasSuffix(g.prefills[1], "# df = nw_products.filter(pl.col(\"nope\") > 1)\n# ^ failed: ColumnNotFoundError: unable to find column \"nope\"\n"+
+		"# No table has a column \"nope\". The columns are:\n"+
+		"#   nw_categories: category_id, category_name, description\n"+
+		"#   nw_products: category_id, discontinued, product_id, product_name, reorder_level, supplier_id, unit_price, units_in_stock, units_on_order\n"+
+		"# nw_products columns: product_id, product_name, supplier_id, category_id, unit_price, units_in_stock, units_on_order, reorder_level, discontinued\ndf = ") {
+		t.Fatalf("first link failed: code %q, retry prompt:\n%s", c.Code, g.prefills[1])
+	}
 	if l := chainLinks("(a.join(b, on=\"x\")\n .filter(pl.col(\"y\").is_in([\"a.b\"]))\n .head(2))"); len(l) != 3 || l[1] != `.filter(pl.col("y").is_in(["a.b"]))` {
 		t.Errorf("links %q", l)
 	}
@@ -152,7 +170,9 @@ func TestStepwiseLimits(t *testing.T) {
 	s.Settings.StepwiseSteps = 2
 	rec := s.Solve(context.Background(), "Three products.", tables)
 	c := rec.Candidates[len(rec.Candidates)-1]
-	if len(c.Steps) != 2 || c.Code != "a = nw_products\nb = a.head(3)\nresult = b" || !c.OK || c.Fingerprint.Rows != 3 {
+	// A comment line belongs to the statement after it.
+	if len(c.Steps) != 2 || c.Code != "a = nw_products\n# a comment\nb = a.head(3)\nresult = b" || !c.OK || c.Fingerprint.Rows != 3 ||
+		!strings.HasPrefix(c.Steps[1].Observation, "# b: 3 rows;") {
 		t.Fatalf("step limit 2: steps %+v code %q ok %v", c.Steps, c.Code, c.OK)
 	}
 

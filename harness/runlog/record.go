@@ -102,6 +102,27 @@ type Step struct {
 	ExecuteMS   float64 `json:"execute_ms"`
 }
 
+// StepwiseLead opens a step-wise candidate's part of the assistant turn: it
+// tells the model what the comments under its statements are.
+const StepwiseLead = "# One statement at a time; the frame each one makes is described under it.\n"
+
+// StepTranscript is what a step-wise candidate's model had read after
+// AssistantPrefill when it wrote the statement after steps: the lead, then
+// each statement that ran with the frame it made, and for each failed one its
+// note (the statement commented out, the error, the hints). The step-wise
+// source writes its prompts with it and the training export reads them back.
+func StepTranscript(steps []Step) string {
+	var b strings.Builder
+	b.WriteString(StepwiseLead)
+	for _, st := range steps {
+		if st.OK {
+			b.WriteString(st.Code + "\n")
+		}
+		b.WriteString(st.Observation)
+	}
+	return b.String()
+}
+
 // Vote is one group of candidates whose results have the same fingerprint.
 type Vote struct {
 	FingerprintHash string `json:"fingerprint_hash"` // the runner's hash of the group's first member
