@@ -71,7 +71,7 @@ func (s *Solver) stepwise(ctx context.Context, msgs []infer.Message, tables []co
 		w.frames[t.Ref.Name] = columnNames(t)
 	}
 	lead, avoid, failures, lastError := "", "", 0, ""
-	// Each pass is one statement, a comment line or a failed attempt.
+	// Each pass is one statement that ran or one failed attempt.
 	for pass := 0; pass < 3*limit && len(w.program) < limit && ctx.Err() == nil; pass++ {
 		mark := time.Now()
 		raw, n, end := s.nextStatement(ctx, msgs, runlog.StepTranscript(w.steps), lead, avoid)
@@ -90,13 +90,17 @@ func (s *Solver) stepwise(ctx context.Context, msgs []infer.Message, tables []co
 			}
 			lead, avoid = "", ""
 		} else {
+			errText := out.Error
 			if !retry {
 				// The links of a failed chain that run are steps of their own.
-				if v, rest, ok := w.splitRun(name, stmt, &step); ok {
-					name, stmt = v, rest
+				if v, link, linkErr, ok := w.splitRun(name, stmt, &step); ok {
+					name, stmt = v, link
+					if linkErr != "" {
+						errText = linkErr
+					}
 				}
 			}
-			step.Code, step.Error = stmt, out.Error
+			step.Code, step.Error = stmt, errText
 			step.Observation = failureNote(stmt, step.Error, w.frames, described, plan)
 			w.steps = append(w.steps, step)
 			failures++
@@ -159,18 +163,18 @@ func (w *stepWriter) accept(name, stmt string, out worker.Outcome, step Step) {
 // splitRun runs a failed "name = chain" link by link, each link a statement
 // of its own ("df = a.join(b, ...)", "df = df.filter(...)"; df stands in for
 // result). The links before the first one that fails are accepted; it returns
-// the failing link's statement, with ok false when the chain has one link.
-func (w *stepWriter) splitRun(name, stmt string, failed *Step) (string, string, bool) {
+// the failing link's statement and error, with ok false when the chain has one link.
+func (w *stepWriter) splitRun(name, stmt string, failed *Step) (v, link, errText string, ok bool) {
 	links := chainLinks(strings.TrimSpace(strings.TrimPrefix(afterComments(stmt), name+" =")))
 	if name == "" || len(links) < 2 {
-		return "", "", false
+		return "", "", "", false
 	}
-	v := name
+	v = name
 	if v == "result" {
 		v = "df"
 	}
 	for i := range links {
-		link := v + " = " + links[i]
+		link = v + " = " + links[i]
 		if i > 0 {
 			link = v + " = " + v + links[i]
 		}
@@ -179,13 +183,13 @@ func (w *stepWriter) splitRun(name, stmt string, failed *Step) (string, string, 
 		if !out.OK {
 			// Even the first link: the note then shows only it, so the
 			// model rewrites that link instead of copying the whole chain.
-			return v, link, true
+			return v, link, out.Error, true
 		}
 		w.accept(v, link, out, step)
 		failed.Tokens, failed.GenerateMS = 0, 0 // counted once, with the first link
 	}
 	// Every link ran: what failed is binding the whole to result (not a DataFrame, say).
-	return name, name + " = " + v, true
+	return name, name + " = " + v, "", true
 }
 
 // chainLinks splits a method chain where its calls link at the top level:
