@@ -3,8 +3,9 @@ package answer
 import (
 	"context"
 	"fmt"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,8 +25,8 @@ import (
 // first rows), so the model writes the next statement against the columns
 // that really are there. A statement that fails is commented out, followed by
 // the error, the schema hint and the columns of the frames it used, and the
-// model writes it again, once. The transcript only grows, so the engine's
-// prefix cache decodes each observation once.
+// model writes it again (see stepwise for when it stops). The transcript only
+// grows, so the engine's prefix cache decodes each observation once.
 
 const (
 	// defaultSteps is how many statements a step-wise candidate may execute
@@ -47,7 +48,6 @@ const (
 )
 
 var (
-	assignedRe        = regexp.MustCompile(`^([A-Za-z_]\w*)\s*=[^=]`)
 	nameErrorRe       = regexp.MustCompile(`NameError: name '(\w+)' is not defined`)
 	attributeColumnRe = regexp.MustCompile(`AttributeError: 'DataFrame' object has no attribute '(\w+)'`)
 )
@@ -235,7 +235,7 @@ func chainLinks(expr string) []string {
 // tokens: whatever statement came with it is the last.
 func (s *Solver) nextStatement(ctx context.Context, msgs []infer.Message, transcript, lead, avoid string) (stmt string, tokens int, end bool) {
 	stmt = lead
-	avoidFirst := oneLine(firstLine(avoid))
+	avoidFirst := prompt.OneLine(firstLine(avoid))
 	for line := 0; line < maxStatementLines; line++ {
 		k := 1
 		if avoid != "" && line == 0 {
@@ -250,7 +250,7 @@ func (s *Solver) nextStatement(ctx context.Context, msgs []infer.Message, transc
 		}
 		c := res.Candidates[0]
 		copies := func(c infer.Candidate) bool {
-			return oneLine(stmt+c.Text) == avoidFirst || strings.TrimSpace(c.Text) == ""
+			return prompt.OneLine(stmt+c.Text) == avoidFirst || strings.TrimSpace(c.Text) == ""
 		}
 		if len(res.Candidates) > 1 && copies(c) && !copies(res.Candidates[1]) {
 			c = res.Candidates[1]
@@ -268,8 +268,6 @@ func (s *Solver) nextStatement(ctx context.Context, msgs []infer.Message, transc
 	}
 	return stmt, tokens, false
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // complete reports whether code is a whole statement: its brackets closed (or
 // mismatched, a syntax error that more lines cannot fix), outside any string,
@@ -290,10 +288,7 @@ func complete(code string) bool {
 // assigns ("" for none) with the outcome: result itself when stmt assigns
 // result, the assigned value as a frame otherwise (observeCode).
 func (s *Solver) runStep(ctx context.Context, tables []core.TableRef, program []string, stmt string) (string, worker.Outcome) {
-	name := ""
-	if m := assignedRe.FindStringSubmatch(afterComments(stmt)); m != nil {
-		name = m[1]
-	}
+	name := prompt.AssignedName(afterComments(stmt))
 	code := strings.Join(append(append([]string{}, program...), stmt), "\n")
 	switch name {
 	case "result":
@@ -399,7 +394,7 @@ func failureNote(stmt, errText string, frames map[string][]string, described []*
 	}
 	b.WriteString("# ^ failed: " + first + "\n")
 	if m := nameErrorRe.FindStringSubmatch(errText); m != nil {
-		fmt.Fprintf(&b, "# %s does not exist here; the frames are: %s\n", m[1], strings.Join(sortedKeys(frames), ", "))
+		fmt.Fprintf(&b, "# %s does not exist here; the frames are: %s\n", m[1], strings.Join(slices.Sorted(maps.Keys(frames)), ", "))
 	}
 	if m := attributeColumnRe.FindStringSubmatch(errText); m != nil && frameHas(frames, m[1]) {
 		fmt.Fprintf(&b, "# a column is pl.col(%q) in an expression, not an attribute of the frame\n", m[1])
@@ -409,7 +404,7 @@ func failureNote(stmt, errText string, frames map[string][]string, described []*
 			b.WriteString("# " + l + "\n")
 		}
 	}
-	for _, n := range sortedKeys(frames) {
+	for _, n := range slices.Sorted(maps.Keys(frames)) {
 		if !mentionsName(stmt, n) {
 			continue
 		}
@@ -429,15 +424,6 @@ func columnNames(t *schema.Table) []string {
 func firstLine(s string) string {
 	first, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
 	return first
-}
-
-func sortedKeys(frames map[string][]string) []string {
-	out := make([]string, 0, len(frames))
-	for n := range frames {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // frameHas reports whether any frame has the column.

@@ -73,6 +73,15 @@ func codeBlock(text string) string {
 	return first
 }
 
+// AssignedName is the name a line of code assigns with a plain "name = ...",
+// or "" when it assigns none.
+func AssignedName(line string) string {
+	if m := assignRe.FindStringSubmatch(line); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
 // ensureResult binds the last top-level statement to result when the code
 // does not: "df = ..." gets "result = df" after it; a bare expression becomes
 // "result = <expression>".
@@ -82,7 +91,7 @@ func ensureResult(lines []string) string {
 		if l == "" || l[0] == ' ' || l[0] == '\t' || l[0] == '#' || strings.ContainsAny(l[:1], ").]}") {
 			continue
 		}
-		if m := assignRe.FindStringSubmatch(l); m != nil && m[1] == "result" {
+		if AssignedName(l) == "result" {
 			return strings.Join(lines, "\n")
 		}
 		last = i
@@ -91,9 +100,9 @@ func ensureResult(lines []string) string {
 		return strings.Join(lines, "\n")
 	}
 	l := lines[last]
-	switch m := assignRe.FindStringSubmatch(l); {
-	case m != nil:
-		lines = append(lines, "result = "+m[1])
+	switch name := AssignedName(l); {
+	case name != "":
+		lines = append(lines, "result = "+name)
 	case !statementRe.MatchString(l):
 		lines[last] = "result = " + l
 	}

@@ -54,7 +54,7 @@ func Build(question string, tables []*schema.Table, plan JoinPlan, examples []Ex
 		b.WriteString("Solved examples:\n")
 		used := 0
 		for i, ex := range examples {
-			text := fmt.Sprintf("Q: %s\n%s\n\n", oneLine(ex.Question), strings.TrimSpace(ex.Code))
+			text := fmt.Sprintf("Q: %s\n%s\n\n", OneLine(ex.Question), strings.TrimSpace(ex.Code))
 			// The best example always goes in; the rest only while they fit the budget.
 			if i > 0 && used+len(text) > maxExampleChars {
 				break
@@ -78,7 +78,7 @@ func Build(question string, tables []*schema.Table, plan JoinPlan, examples []Ex
 			fmt.Fprintf(&b, "Columns the question names, and their tables: %s.\n", strings.Join(links, "; "))
 		}
 	}
-	fmt.Fprintf(&b, "\nQuestion: %s", oneLine(question))
+	fmt.Fprintf(&b, "\nQuestion: %s", OneLine(question))
 	return []infer.Message{
 		{Role: "system", Content: system},
 		{Role: "user", Content: b.String()},
@@ -163,4 +163,5 @@ func shorten(s string) string {
 	return s
 }
 
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+// OneLine folds a text's white space, newlines included, to single spaces.
+func OneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -79,7 +79,8 @@ type Candidate struct {
 	Repair      bool    `json:"repair,omitempty"` // produced by the repair round
 	Fix         string  `json:"fix,omitempty"`    // the schema fix that rewrote a failed candidate (answer.SchemaFixes)
 	// Steps are a step-wise candidate's statements as generated and executed,
-	// failed attempts included; its Code is the successful ones in order.
+	// failed attempts included; its Code is the ones that ran, in order, and
+	// the failed one that ended it, if any (so that it fails and takes no vote).
 	Steps       []Step                  `json:"steps,omitempty"`
 	OK          bool                    `json:"ok"`
 	ErrorKind   string                  `json:"error_kind,omitempty"`
