@@ -81,11 +81,14 @@ func (o Options) WithDefaults() (Options, error) {
 	return o, nil
 }
 
-// Request asks for K candidate completions of one chat.
+// Request asks for K candidate completions of one chat. First lets one
+// question's candidates come from several requests (the greedy one alone, then
+// sampled ones with First 1) and still be the ones a single request would give.
 type Request struct {
 	Messages    []Message
-	K           int      // candidates; 0 = 1. Candidate 0 is always greedy.
-	Temperature float32  // for candidates 1..K-1
+	K           int      // candidates; 0 = 1
+	First       int      // the candidates are numbered First..First+K-1; candidate 0 is greedy
+	Temperature float32  // for candidates 1 and up
 	TopP        float32  // 0 = 1.0
 	Seed        uint32   // candidate i uses Seed+i: same seed, same output
 	MaxTokens   int      // per candidate; 0 = 512
@@ -139,7 +142,7 @@ func (t Timing) AcceptedPerStep() float64 {
 	return float64(t.DraftAccepted) / float64(t.Steps)
 }
 
-// Result holds the candidates in request order (candidate 0 greedy).
+// Result holds the candidates in request order (candidate 0 greedy unless Request.First > 0).
 type Result struct {
 	Candidates []Candidate `json:"candidates"`
 	Timing     Timing      `json:"timing"`

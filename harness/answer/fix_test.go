@@ -99,6 +99,7 @@ func TestSolveAnswersWithASchemaFix(t *testing.T) {
 	g := &recorder{text: `result = ck_tracks.group_by("artist_id").agg(pl.len())`}
 	pool := &fixPool{}
 	s := &Solver{Engine: g, Pool: pool, Schemas: schema.NewCache(), Settings: DefaultSettings()}
+	s.Settings.Repair = true
 	rec := s.Solve(context.Background(), "Tracks per artist.", devTables(t, "ck_tracks", "ck_albums"))
 	if rec.Chosen < 0 || !strings.Contains(rec.Answer, `ck_tracks.join(ck_albums, on="album_id")`) || rec.Candidates[rec.Chosen].Fix == "" {
 		t.Fatalf("answer %q chosen %d", rec.Answer, rec.Chosen)

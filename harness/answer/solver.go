@@ -100,9 +100,12 @@ func (s *Solver) Solve(ctx context.Context, question string, tables []core.Table
 	if q == "" {
 		problems = append(problems, "empty question")
 	} else {
-		vs := s.variants(rec.JoinPlan)
+		greedyFirst := s.Settings.GreedyFirst == GreedyAlways || s.Settings.GreedyFirst == GreedySingle && len(tables) == 1
+		vs := s.variants(rec.JoinPlan, greedyFirst)
 		for i, v := range vs {
-			res, err := s.Engine.Generate(ctx, s.request(msgs, v.k, v.lead))
+			r := s.request(msgs, v.k, v.lead)
+			r.First = v.first
+			res, err := s.Engine.Generate(ctx, r)
 			if err != nil {
 				problems = append(problems, fmt.Sprintf("generate (%s): %v", v.name, err))
 			}
@@ -129,7 +132,7 @@ func (s *Solver) Solve(ctx context.Context, question string, tables []core.Table
 			if err != nil {
 				break
 			}
-			if rest := remaining(vs[i+1:]); rest > 0 && decided(rec.Candidates, rec.Votes, rest) {
+			if rest := remaining(vs[i+1:]); rest > 0 && (decided(rec.Candidates, rec.Votes, rest) || greedyFirst && i == 0 && rec.Candidates[0].OK) {
 				rec.Skipped = rest
 				break
 			}
@@ -200,11 +203,12 @@ func (s *Solver) Solve(ctx context.Context, question string, tables []core.Table
 	return rec
 }
 
-// variant is one prompt of a question: lead is code the answer starts with,
-// written into the assistant turn after AssistantPrefill.
+// variant is one generation request of a question: lead is code the answer
+// starts with, written into the assistant turn after AssistantPrefill; first
+// is the request's first candidate number (infer.Request.First).
 type variant struct {
 	name, lead string
-	k          int
+	k, first   int
 }
 
 // variants splits the K candidates between prompts, so that one systematic
@@ -212,12 +216,20 @@ type variant struct {
 // start from the join plan's chain (df = <chain>), the commonest failure being
 // a column used from a table that was never joined; the prompt is shared up to
 // the assistant turn, so the second variant costs almost no prefill.
-func (s *Solver) variants(plan prompt.JoinPlan) []variant {
+//
+// With greedyFirst the greedy candidate is asked for alone, and the sampled
+// plain ones (numbered from 1, so the same as in one request) only when it
+// fails: a greedy answer that runs is answered at once (see Settings.GreedyFirst).
+func (s *Solver) variants(plan prompt.JoinPlan, greedyFirst bool) []variant {
 	k := s.Settings.K
-	if plan.Chain == "" || k < 2 {
-		return []variant{{name: "plain", k: k}}
+	vs := []variant{{name: "plain", k: k}}
+	if plan.Chain != "" && k >= 2 {
+		vs = []variant{{name: "plain", k: k - k/2}, {name: "join-chain", lead: "df = " + plan.Chain + "\n", k: k / 2}}
 	}
-	return []variant{{name: "plain", k: k - k/2}, {name: "join-chain", lead: "df = " + plan.Chain + "\n", k: k / 2}}
+	if greedyFirst && vs[0].k > 1 {
+		vs = append([]variant{{name: "greedy", k: 1}, {name: "plain", k: vs[0].k - 1, first: 1}}, vs[1:]...)
+	}
+	return vs
 }
 
 func remaining(vs []variant) int {

@@ -122,10 +122,33 @@ func TestCandidatesFromTwoVariants(t *testing.T) {
 		t.Fatalf("agreeing candidates: %d requests, %d skipped, chosen %d", len(g.reqs), rec.Skipped, rec.Chosen)
 	}
 	// One table: one prompt.
-	g.reqs = nil
+	g.reqs, s.Settings.GreedyFirst = nil, ""
 	s.Solve(context.Background(), "Count products.", devTables(t, "nw_products"))
 	if len(g.reqs) != 1 || g.reqs[0].K != s.Settings.K {
 		t.Fatalf("single table: %+v", g.reqs)
+	}
+}
+
+// With GreedyFirst the greedy candidate comes alone; the sampled ones, numbered
+// on from it, are asked for only when it fails. In the default mode, single,
+// only questions over one table do so.
+func TestGreedyFirst(t *testing.T) {
+	g := &recorder{text: "result = nw_products"}
+	s := &Solver{Engine: g, Pool: okPool{}, Schemas: schema.NewCache(), Settings: DefaultSettings()}
+	s.Solve(context.Background(), "Category name of each product.", devTables(t, "nw_categories", "nw_products"))
+	if len(g.reqs) != 1 || g.reqs[0].K != s.Settings.K {
+		t.Fatalf("single, two tables: requests %+v; want one of K %d", g.reqs, s.Settings.K)
+	}
+	g.reqs = nil
+	rec := s.Solve(context.Background(), "Count products.", devTables(t, "nw_products"))
+	if len(g.reqs) != 1 || g.reqs[0].K != 1 || g.reqs[0].First != 0 || rec.Skipped != s.Settings.K-1 || rec.Chosen != 0 {
+		t.Fatalf("greedy ran: requests %+v, skipped %d, chosen %d; want one request of K 1 and %d skipped", g.reqs, rec.Skipped, rec.Chosen, s.Settings.K-1)
+	}
+	g.reqs = nil
+	s.Pool, s.Settings.GreedyFirst = failingPool{kind: "runtime"}, GreedyAlways
+	rec = s.Solve(context.Background(), "Category name of each product.", devTables(t, "nw_categories", "nw_products"))
+	if len(g.reqs) != 2 || g.reqs[1].K != s.Settings.K-1 || g.reqs[1].First != 1 || len(rec.Candidates) != s.Settings.K || rec.Skipped != 0 {
+		t.Fatalf("greedy failed: requests %+v, %d candidates, skipped %d; want the other %d from candidate 1", g.reqs, len(rec.Candidates), rec.Skipped, s.Settings.K-1)
 	}
 }
 
@@ -135,7 +158,7 @@ func TestRepairRoundsWithSchemaHint(t *testing.T) {
 	g := &recorder{text: `result = nw_products.select("category_name")`}
 	pool := failingPool{kind: "runtime", err: `ColumnNotFoundError: unable to find column "category_name"; valid columns: ["product_id"]`}
 	s := &Solver{Engine: g, Pool: pool, Schemas: schema.NewCache(), Settings: DefaultSettings()}
-	s.Settings.JoinPlan, s.Settings.RepairRounds = true, 2
+	s.Settings.JoinPlan, s.Settings.Repair, s.Settings.RepairRounds = true, true, 2
 	rec := s.Solve(context.Background(), "Category name of each product.", devTables(t, "nw_categories", "nw_products"))
 	repairs := 0
 	for _, r := range g.reqs {

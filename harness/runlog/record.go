@@ -53,7 +53,7 @@ type Record[S, P any] struct {
 	Examples      []string        `json:"examples"`
 	JoinPlan      P               `json:"join_plan"`
 	Variants      []Variant       `json:"variants"`
-	Skipped       int             `json:"skipped"` // candidates not generated: the vote was already decided
+	Skipped       int             `json:"skipped"` // candidates not generated: the vote was already decided, or the greedy one ran (greedy_first)
 	Candidates    []Candidate     `json:"candidates"`
 	Votes         []Vote          `json:"votes"`
 	Chosen        int             `json:"chosen"` // index into Candidates; -1 when the answer is a fallback

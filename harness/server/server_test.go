@@ -70,7 +70,7 @@ func newTestServer(t *testing.T, eng answer.Generator) (*httptest.Server, string
 		t.Fatalf("GET / before ready: %d, want 503", resp.StatusCode)
 	}
 	settings := answer.DefaultSettings()
-	settings.K = 3
+	settings.K, settings.GreedyFirst = 3, "" // these tests vote over the K texts
 	s.SetSolver(&answer.Solver{Engine: eng, Pool: pool, Schemas: schema.NewCache(), Bank: prompt.NewBank(nil), Settings: settings})
 	return ts, logPath
 }

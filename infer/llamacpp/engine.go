@@ -220,6 +220,8 @@ func (e *Engine) Generate(ctx context.Context, r infer.Request) (res infer.Resul
 		return res, fmt.Errorf("temperature %v is negative", r.Temperature)
 	case r.TopP < 0 || r.TopP > 1:
 		return res, fmt.Errorf("top_p %v is outside (0, 1]", r.TopP)
+	case r.First < 0:
+		return res, fmt.Errorf("first candidate %d is negative", r.First)
 	case r.MaxTokens < 0:
 		return res, fmt.Errorf("max tokens %d is negative", r.MaxTokens)
 	case r.Draft < -1 || r.Draft > infer.MaxDraft:
@@ -277,9 +279,9 @@ func (e *Engine) Generate(ctx context.Context, r infer.Request) (res infer.Resul
 		} else {
 			e.lctx.KvCacheSeqCp(sl.seq, c.seq, -1, -1) // full range only: a partial copy aborts llama.cpp
 		}
-		if i > 0 && r.Temperature > 0 {
+		if n := r.First + i; n > 0 && r.Temperature > 0 {
 			c.sampler, err = llama.NewSamplingContext(e.model, llama.SamplingParams{
-				TopP: r.TopP, TypicalP: 1, Temp: r.Temperature, PenaltyRepeat: 1, Seed: r.Seed + uint32(i),
+				TopP: r.TopP, TypicalP: 1, Temp: r.Temperature, PenaltyRepeat: 1, Seed: r.Seed + uint32(n),
 			})
 			if err != nil {
 				return res, err

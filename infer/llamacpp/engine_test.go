@@ -106,6 +106,19 @@ func TestSamplesDistinctAndSeeded(t *testing.T) {
 	if c.Candidates[1].Text != a.Candidates[2].Text {
 		t.Errorf("seed 8 candidate 1 %q != seed 7 candidate 2 %q", c.Candidates[1].Text, a.Candidates[2].Text)
 	}
+	// First numbers the candidates: a request from candidate 1 on has no
+	// greedy one, and its candidates are the ones a request from 0 gives.
+	r.Seed, r.First = 7, 1
+	d := gen(t, e, r)
+	for i := range 3 {
+		if !sameCandidate(d.Candidates[i], a.Candidates[i+1]) {
+			t.Errorf("first 1: candidate %d %q, want candidate %d of first 0 %q", i, d.Candidates[i].Text, i+1, a.Candidates[i+1].Text)
+		}
+	}
+	r.First = -1
+	if _, err := e.Generate(context.Background(), r); err == nil {
+		t.Error("negative first candidate accepted")
+	}
 }
 
 func TestPrefixCache(t *testing.T) {
