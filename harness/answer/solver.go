@@ -132,7 +132,7 @@ func (s *Solver) Solve(ctx context.Context, question string, tables []core.Table
 			if err != nil {
 				break
 			}
-			if rest := remaining(vs[i+1:]); rest > 0 && (decided(rec.Candidates, rec.Votes, rest) || greedyFirst && i == 0 && rec.Candidates[0].OK) {
+			if rest := remaining(vs[i+1:]); rest > 0 && (decided(rec.Candidates, rec.Votes, rest) || greedyFirst && i == 0 && len(rec.Candidates) > 0 && rec.Candidates[0].OK) {
 				rec.Skipped = rest
 				break
 			}
