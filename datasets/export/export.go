@@ -151,19 +151,39 @@ func Examples(o Options) ([]Example, error) {
 		order = append(order, t.ID)
 	}
 
-	out := make([]Example, 0, len(order)+len(steps))
-	for _, id := range order {
-		tg := chosen[id]
-		msgs, err := o.Build(tg.task.Question, tg.task.Tables)
+	// A task's prompt is built and rendered once, for its target and all its steps.
+	type built struct {
+		msgs   []infer.Message
+		prompt string
+	}
+	prompts := map[string]built{}
+	promptOf := func(t core.Task) (built, error) {
+		if b, ok := prompts[t.ID]; ok {
+			return b, nil
+		}
+		msgs, err := o.Build(t.Question, t.Tables)
 		if err != nil {
-			return nil, fmt.Errorf("export: task %s: %w", id, err)
+			return built{}, fmt.Errorf("export: task %s: %w", t.ID, err)
 		}
 		prompt, err := o.Render(msgs, true)
 		if err != nil {
-			return nil, fmt.Errorf("export: task %s: %w", id, err)
+			return built{}, fmt.Errorf("export: task %s: %w", t.ID, err)
 		}
+		prompts[t.ID] = built{msgs, prompt}
+		return prompts[t.ID], nil
+	}
+
+	out := make([]Example, 0, len(order)+len(steps))
+	for _, id := range order {
+		tg := chosen[id]
+		b, err := promptOf(tg.task)
+		if err != nil {
+			return nil, err
+		}
+		msgs, prompt := b.msgs, b.prompt
 		answer := o.Prefill + strings.TrimSpace(tg.code) + "\n```"
-		full, err := o.Render(append(append([]infer.Message{}, msgs...), infer.Message{Role: "assistant", Content: answer}), false)
+		conv := append(append([]infer.Message{}, msgs...), infer.Message{Role: "assistant", Content: answer}) // msgs is shared with the task's steps
+		full, err := o.Render(conv, false)
 		if err != nil {
 			return nil, fmt.Errorf("export: task %s: %w", id, err)
 		}
@@ -171,22 +191,18 @@ func Examples(o Options) ([]Example, error) {
 			return nil, fmt.Errorf("export: task %s: rendered prompt is not a prefix of the rendered conversation", id)
 		}
 		out = append(out, Example{
-			Messages: append(msgs, infer.Message{Role: "assistant", Content: answer}),
+			Messages: conv,
 			Prompt:   prompt, Completion: full[len(prompt):],
 			TaskID: id, Category: tg.task.Category, Run: tg.run, Source: tg.source,
 		})
 	}
 	for _, tg := range steps {
-		msgs, err := o.Build(tg.task.Question, tg.task.Tables)
+		b, err := promptOf(tg.task)
 		if err != nil {
-			return nil, fmt.Errorf("export: task %s: %w", tg.task.ID, err)
-		}
-		prompt, err := o.Render(msgs, true)
-		if err != nil {
-			return nil, fmt.Errorf("export: task %s: %w", tg.task.ID, err)
+			return nil, err
 		}
 		out = append(out, Example{
-			Prompt: prompt + o.Prefill + tg.transcript, Completion: tg.code + "\n",
+			Prompt: b.prompt + o.Prefill + tg.transcript, Completion: tg.code + "\n",
 			TaskID: tg.task.ID, Category: tg.task.Category, Run: tg.run, Source: tg.source,
 		})
 	}

@@ -429,10 +429,8 @@ func firstLine(s string) string {
 // frameHas reports whether any frame has the column.
 func frameHas(frames map[string][]string, col string) bool {
 	for _, cols := range frames {
-		for _, c := range cols {
-			if c == col {
-				return true
-			}
+		if slices.Contains(cols, col) {
+			return true
 		}
 	}
 	return false
