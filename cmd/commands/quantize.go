@@ -13,7 +13,7 @@ func newCmdQuantize(ios *IOStreams) *cobra.Command {
 	var typ string
 	var verbose bool
 	c := &cobra.Command{
-		Use:     "quantize IN OUT --type q4_k_m|q8_0",
+		Use:     "quantize IN OUT --type q4_k_m|q8_0|q4_0|iq4_nl",
 		Short:   "Quantise a GGUF model with llama.cpp",
 		Example: "  harness quantize runs/ft/model-f16.gguf models/ft-q4_k_m.gguf --type q4_k_m",
 		Args: func(c *cobra.Command, args []string) error {
@@ -23,8 +23,8 @@ func newCmdQuantize(ios *IOStreams) *cobra.Command {
 			return nil
 		},
 		RunE: func(c *cobra.Command, args []string) error {
-			if typ != "q4_k_m" && typ != "q8_0" {
-				return usageError("--type %q: want q4_k_m or q8_0", typ)
+			if !llamacpp.QuantTypeKnown(typ) {
+				return usageError("--type %q: want q4_k_m, q8_0, q4_0 or iq4_nl", typ)
 			}
 			llamacpp.SetVerbose(verbose)
 			if err := llamacpp.Quantize(args[0], args[1], typ); err != nil {
@@ -38,7 +38,7 @@ func newCmdQuantize(ios *IOStreams) *cobra.Command {
 			return nil
 		},
 	}
-	c.Flags().StringVar(&typ, "type", "q4_k_m", "target type: q4_k_m or q8_0")
+	c.Flags().StringVar(&typ, "type", "q4_k_m", "target type: q4_k_m, q8_0, q4_0 or iq4_nl")
 	c.Flags().BoolVarP(&verbose, "verbose", "v", false, "show llama.cpp's log")
 	return c
 }

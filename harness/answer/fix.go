@@ -13,11 +13,15 @@ import (
 // question's schemas determine, with no model call: the two commonest ways a
 // whole question ends with no runnable candidate are a table name the model
 // made up (tpch_suppliers for tpch_supplier, an example's table) and a column
-// taken from a table that was never joined. Each fix is executed like any
-// candidate, so a wrong guess only costs a worker round trip.
+// taken from a table that was never joined. Next come a column named the way
+// the question names it (genre_name for ck_genres' name) and a DataFrame
+// given to is_in. Each fix is executed like any candidate, so a wrong guess
+// only costs a worker round trip.
 
 var (
 	undefinedNameRe = regexp.MustCompile(`NameError: name '(\w+)' is not defined`)
+	// A DataFrame given to is_in (a semi-join by hand: is_in(other.filter(...).select("id"))).
+	frameInIsInRe = regexp.MustCompile(`'is_in' cannot check for List\(`)
 )
 
 // Fix is one rewritten candidate and what was changed.
@@ -36,9 +40,18 @@ func SchemaFixes(code, errText string, tables []*schema.Table, keys []schema.Joi
 			out = append(out, Fix{replaceName(code, m[1], t), fmt.Sprintf("table %s -> %s", m[1], t)})
 		}
 	}
+	if frameInIsInRe.MatchString(errText) {
+		if fixed := seriesInIsIn(code); fixed != code {
+			out = append(out, Fix{fixed, "is_in(frame) -> is_in(frame.to_series())"})
+		}
+	}
 	if col, valid, ok := prompt.MissingColumn(errText); ok {
 		if to := respelled(col, valid); to != "" {
 			out = append(out, Fix{replaceColumn(code, col, to), fmt.Sprintf("column %s -> %s", col, to)})
+		}
+		if t, from := entityColumn(col, tables); t != nil && mentionsName(code, t.Ref.Name) {
+			renamed := fmt.Sprintf("%s.rename({%q: %q})", t.Ref.Name, from, col)
+			out = append(out, Fix{replaceName(code, t.Ref.Name, renamed), fmt.Sprintf("%s column %s renamed %s", t.Ref.Name, from, col)})
 		}
 		frame := tableWithColumns(tables, valid)
 		if frame == nil {
@@ -76,6 +89,94 @@ func tableNamed(name string, tables []*schema.Table) string {
 		}
 	}
 	return found
+}
+
+// seriesInIsIn appends .to_series() to every is_in argument that is a frame
+// expression (a call chain on a table, not a list or a pl. expression): Polars
+// reads a one-column DataFrame there as a list of rows and fails.
+func seriesInIsIn(code string) string {
+	const call = ".is_in("
+	var b strings.Builder
+	for {
+		i := strings.Index(code, call)
+		if i < 0 {
+			b.WriteString(code)
+			return b.String()
+		}
+		start := i + len(call)
+		end := closingParen(code, start)
+		if end < 0 {
+			b.WriteString(code)
+			return b.String()
+		}
+		arg := strings.TrimSpace(code[start:end])
+		b.WriteString(code[:end])
+		if strings.HasSuffix(arg, ")") && !strings.HasSuffix(arg, ".to_series()") && !strings.HasPrefix(arg, "pl.") {
+			b.WriteString(".to_series()")
+		}
+		code = code[end:]
+	}
+}
+
+// closingParen is the index of the ")" that closes a "(" just before start,
+// strings skipped; -1 when the code ends first.
+func closingParen(code string, start int) int {
+	depth := 1
+	for i := start; i < len(code); i++ {
+		switch code[i] {
+		case '"', '\'':
+			end, ok := stringEnd(code, i)
+			if !ok {
+				return -1
+			}
+			i = end
+		case '(', '[', '{':
+			depth++
+		case ')', ']', '}':
+			depth--
+			if depth == 0 {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// entityColumn reads a missing column as a table's entity and one of its
+// columns, the way a question names them: genre_name is ck_genres' name,
+// airline_country sp_airline's country, and the entity alone (genre) its name
+// or title. The code then works once that table's column carries the name, so
+// the fix renames it where the table is used (which also keeps it from
+// clashing in a join as name_right). nil when no table, or several, fit, or
+// when a table has the column as it is (a join is missing, not a name).
+func entityColumn(missing string, tables []*schema.Table) (*schema.Table, string) {
+	var found *schema.Table
+	from := ""
+	for _, t := range tables {
+		if hasColumn(t, missing) {
+			return nil, ""
+		}
+		entity := prompt.Singular(prompt.ShortName(strings.ToLower(t.Ref.Name)))
+		col := ""
+		if rest, ok := strings.CutPrefix(missing, entity+"_"); ok && hasColumn(t, rest) {
+			col = rest
+		} else if missing == entity {
+			for _, c := range []string{"name", "title"} {
+				if hasColumn(t, c) {
+					col = c
+					break
+				}
+			}
+		}
+		if col == "" {
+			continue
+		}
+		if found != nil {
+			return nil, ""
+		}
+		found, from = t, col
+	}
+	return found, from
 }
 
 // respelled is the one column of the frame that a missing name means: the

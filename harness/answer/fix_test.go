@@ -61,6 +61,56 @@ func TestSchemaFixJoinsTheMissingColumn(t *testing.T) {
 	}
 }
 
+// A column named as the question names it (entity_column, or the entity
+// alone for its name) is that table's column, renamed where the table is used.
+func TestSchemaFixRenamesAnEntityColumn(t *testing.T) {
+	tables := describe(t, devTables(t, "ck_tracks", "ck_genres"))
+	keys := schema.JoinKeys(tables)
+	joined := `["track_id", "name", "album_id", "media_type_id", "genre_id", "composer", "milliseconds", "bytes", "unit_price", "name_right"]`
+	for missing, want := range map[string]string{
+		"genre_name": `result = ck_tracks.join(ck_genres.rename({"name": "genre_name"}), on="genre_id").select("name", "genre_name")`,
+		"genre":      `result = ck_tracks.join(ck_genres.rename({"name": "genre"}), on="genre_id").select("name", "genre")`,
+	} {
+		code := `result = ck_tracks.join(ck_genres, on="genre_id").select("name", "` + missing + `")`
+		fixes := SchemaFixes(code, `ColumnNotFoundError: unable to find column "`+missing+`"; valid columns: `+joined, tables, keys)
+		if len(fixes) != 1 || fixes[0].Code != want || fixes[0].Why == "" {
+			t.Errorf("%s: fixes %+v, want %q", missing, fixes, want)
+		}
+	}
+	// No such column on the entity's table, a column a table has as it is
+	// (a missing join, not a name), or an entity table the code never uses.
+	for _, c := range []struct{ code, missing string }{
+		{`result = ck_tracks.join(ck_genres, on="genre_id").select("genre_label")`, "genre_label"},
+		{`result = ck_genres.select("genre_id", "media_type_id")`, "media_type_id"},
+		{`result = ck_tracks.select("genre_name")`, "genre_name"},
+	} {
+		err := `ColumnNotFoundError: unable to find column "` + c.missing + `"; valid columns: ` + joined
+		for _, f := range SchemaFixes(c.code, err, tables, keys) {
+			if strings.Contains(f.Code, "rename(") {
+				t.Errorf("%q: rename fix %+v, want none", c.code, f)
+			}
+		}
+	}
+}
+
+// A DataFrame given to is_in becomes its Series; lists, pl. expressions and
+// arguments that already are Series stay.
+func TestSchemaFixIsInTakesASeries(t *testing.T) {
+	err := `InvalidOperationError: 'is_in' cannot check for List(List(String)) values in String data`
+	code := `result = nw_orders.filter(pl.col("customer_id").is_in(nw_customers.filter(pl.col("country") == "Germany").select("customer_id")) & pl.col("ship_via").is_in([1, 2]) & pl.col("x").is_in(pl.col("y")))`
+	want := `result = nw_orders.filter(pl.col("customer_id").is_in(nw_customers.filter(pl.col("country") == "Germany").select("customer_id").to_series()) & pl.col("ship_via").is_in([1, 2]) & pl.col("x").is_in(pl.col("y")))`
+	fixes := SchemaFixes(code, err, nil, nil)
+	if len(fixes) != 1 || fixes[0].Code != want {
+		t.Fatalf("fixes %+v, want %q", fixes, want)
+	}
+	if got := SchemaFixes(want, err, nil, nil); len(got) != 0 {
+		t.Errorf("already a Series: fixes %+v", got)
+	}
+	if got := SchemaFixes(code, `ColumnNotFoundError: unable to find column "x"; valid columns: ["y"]`, nil, nil); len(got) != 0 {
+		t.Errorf("another error: fixes %+v", got)
+	}
+}
+
 // A made-up table name becomes the one question table it stands for.
 func TestSchemaFixRenamesAMadeUpTable(t *testing.T) {
 	tables := describe(t, devTables(t, "tpch_supplier", "tpch_nation"))

@@ -9,13 +9,16 @@ import (
 )
 
 // quantTypes maps Quantize's type names to enum llama_ftype.
-var quantTypes = map[string]int{"q4_k_m": 15, "q8_0": 7, "q4_0": 2}
+var quantTypes = map[string]int{"q4_k_m": 15, "q8_0": 7, "q4_0": 2, "iq4_nl": 25}
 
-// Quantize writes in, requantised to typ ("q4_k_m", "q8_0" or "q4_0"), to out.
+// QuantTypeKnown reports whether Quantize takes typ.
+func QuantTypeKnown(typ string) bool { _, ok := quantTypes[typ]; return ok }
+
+// Quantize writes in, requantised to typ ("q4_k_m", "q8_0", "q4_0" or "iq4_nl"), to out.
 func Quantize(in, out, typ string) error {
 	ftype, ok := quantTypes[typ]
 	if !ok {
-		return fmt.Errorf("quantize: unknown type %q (want q4_k_m, q8_0 or q4_0)", typ)
+		return fmt.Errorf("quantize: unknown type %q (want q4_k_m, q8_0, q4_0 or iq4_nl)", typ)
 	}
 	if _, err := infer.Inspect(in); err != nil {
 		return fmt.Errorf("quantize: %w", err)
