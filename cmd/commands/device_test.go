@@ -42,11 +42,11 @@ func TestChooseDeviceOnThisMachine(t *testing.T) {
 
 	// auto with the built-in figures: the GPU plan is unmeasured, so CPU on any machine,
 	// with the decision and its inputs logged, and no GPU backend to be loaded.
-	layers, err := deviceFlags(t, "--device", "auto").chooseDevice(info, 3, 0)
+	layers, err := deviceFlags(t, "--device", "auto").chooseDevice(info, 4, 0)
 	if err != nil || layers != 0 {
 		t.Fatalf("auto: layers %d, %v", layers, err)
 	}
-	for _, want := range []string{"device cpu (--device auto: ", "device inputs: GPU backends:", "cpu plan k=3: 18.6 s/question", "gpu plan unmeasured"} {
+	for _, want := range []string{"device cpu (--device auto: ", "device inputs: GPU backends:", "cpu plan k=4: 19.5 s/question", "gpu plan unmeasured"} {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("log lacks %q:\n%s", want, logs.String())
 		}
