@@ -13,15 +13,12 @@ import (
 // question's schemas determine, with no model call: the two commonest ways a
 // whole question ends with no runnable candidate are a table name the model
 // made up (tpch_suppliers for tpch_supplier, an example's table) and a column
-// taken from a table that was never joined. Next come a column named the way
-// the question names it (genre_name for ck_genres' name) and a DataFrame
-// given to is_in. Each fix is executed like any candidate, so a wrong guess
+// taken from a table that was never joined. Next comes a column named the way
+// the question names it (genre_name for ck_genres' name). Each fix is executed like any candidate, so a wrong guess
 // only costs a worker round trip.
 
 var (
 	undefinedNameRe = regexp.MustCompile(`NameError: name '(\w+)' is not defined`)
-	// A DataFrame given to is_in (a semi-join by hand: is_in(other.filter(...).select("id"))).
-	frameInIsInRe = regexp.MustCompile(`'is_in' cannot check for List\(`)
 )
 
 // Fix is one rewritten candidate and what was changed.
@@ -38,11 +35,6 @@ func SchemaFixes(code, errText string, tables []*schema.Table, keys []schema.Joi
 	if m := undefinedNameRe.FindStringSubmatch(errText); m != nil {
 		if t := tableNamed(m[1], tables); t != "" {
 			out = append(out, Fix{replaceName(code, m[1], t), fmt.Sprintf("table %s -> %s", m[1], t)})
-		}
-	}
-	if frameInIsInRe.MatchString(errText) {
-		if fixed := seriesInIsIn(code); fixed != code {
-			out = append(out, Fix{fixed, "is_in(frame) -> is_in(frame.to_series())"})
 		}
 	}
 	if col, valid, ok := prompt.MissingColumn(errText); ok {
@@ -89,57 +81,6 @@ func tableNamed(name string, tables []*schema.Table) string {
 		}
 	}
 	return found
-}
-
-// seriesInIsIn appends .to_series() to every is_in argument that is a frame
-// expression (a call chain on a table, not a list or a pl. expression): Polars
-// reads a one-column DataFrame there as a list of rows and fails.
-func seriesInIsIn(code string) string {
-	const call = ".is_in("
-	var b strings.Builder
-	for {
-		i := strings.Index(code, call)
-		if i < 0 {
-			b.WriteString(code)
-			return b.String()
-		}
-		start := i + len(call)
-		end := closingParen(code, start)
-		if end < 0 {
-			b.WriteString(code)
-			return b.String()
-		}
-		arg := strings.TrimSpace(code[start:end])
-		b.WriteString(code[:end])
-		if strings.HasSuffix(arg, ")") && !strings.HasSuffix(arg, ".to_series()") && !strings.HasPrefix(arg, "pl.") {
-			b.WriteString(".to_series()")
-		}
-		code = code[end:]
-	}
-}
-
-// closingParen is the index of the ")" that closes a "(" just before start,
-// strings skipped; -1 when the code ends first.
-func closingParen(code string, start int) int {
-	depth := 1
-	for i := start; i < len(code); i++ {
-		switch code[i] {
-		case '"', '\'':
-			end, ok := stringEnd(code, i)
-			if !ok {
-				return -1
-			}
-			i = end
-		case '(', '[', '{':
-			depth++
-		case ')', ']', '}':
-			depth--
-			if depth == 0 {
-				return i
-			}
-		}
-	}
-	return -1
 }
 
 // entityColumn reads a missing column as a table's entity and one of its

@@ -93,24 +93,6 @@ func TestSchemaFixRenamesAnEntityColumn(t *testing.T) {
 	}
 }
 
-// A DataFrame given to is_in becomes its Series; lists, pl. expressions and
-// arguments that already are Series stay.
-func TestSchemaFixIsInTakesASeries(t *testing.T) {
-	err := `InvalidOperationError: 'is_in' cannot check for List(List(String)) values in String data`
-	code := `result = nw_orders.filter(pl.col("customer_id").is_in(nw_customers.filter(pl.col("country") == "Germany").select("customer_id")) & pl.col("ship_via").is_in([1, 2]) & pl.col("x").is_in(pl.col("y")))`
-	want := `result = nw_orders.filter(pl.col("customer_id").is_in(nw_customers.filter(pl.col("country") == "Germany").select("customer_id").to_series()) & pl.col("ship_via").is_in([1, 2]) & pl.col("x").is_in(pl.col("y")))`
-	fixes := SchemaFixes(code, err, nil, nil)
-	if len(fixes) != 1 || fixes[0].Code != want {
-		t.Fatalf("fixes %+v, want %q", fixes, want)
-	}
-	if got := SchemaFixes(want, err, nil, nil); len(got) != 0 {
-		t.Errorf("already a Series: fixes %+v", got)
-	}
-	if got := SchemaFixes(code, `ColumnNotFoundError: unable to find column "x"; valid columns: ["y"]`, nil, nil); len(got) != 0 {
-		t.Errorf("another error: fixes %+v", got)
-	}
-}
-
 // A made-up table name becomes the one question table it stands for.
 func TestSchemaFixRenamesAMadeUpTable(t *testing.T) {
 	tables := describe(t, devTables(t, "tpch_supplier", "tpch_nation"))
