@@ -75,7 +75,7 @@ func runFinetune(ctx context.Context, o *finetuneRunOptions) error {
 	case o.Quant == "none":
 		o.Quant = ""
 	case !llamacpp.QuantTypeKnown(o.Quant):
-		return usageError("--quant %q: want q4_k_m, q8_0, q4_0, iq4_nl or none", o.Quant)
+		return usageError("--quant %q: want %s, or none", o.Quant, llamacpp.QuantTypeNames)
 	}
 	if o.Hyper.OutType != "f16" && o.Hyper.OutType != "q8_0" {
 		return usageError("--outtype %q: want f16 or q8_0", o.Hyper.OutType)

@@ -24,7 +24,7 @@ func newCmdQuantize(ios *IOStreams) *cobra.Command {
 		},
 		RunE: func(c *cobra.Command, args []string) error {
 			if !llamacpp.QuantTypeKnown(typ) {
-				return usageError("--type %q: want q4_k_m, q8_0, q4_0 or iq4_nl", typ)
+				return usageError("--type %q: want %s", typ, llamacpp.QuantTypeNames)
 			}
 			llamacpp.SetVerbose(verbose)
 			if err := llamacpp.Quantize(args[0], args[1], typ); err != nil {
@@ -38,7 +38,7 @@ func newCmdQuantize(ios *IOStreams) *cobra.Command {
 			return nil
 		},
 	}
-	c.Flags().StringVar(&typ, "type", "q4_k_m", "target type: q4_k_m, q8_0, q4_0 or iq4_nl")
+	c.Flags().StringVar(&typ, "type", "q4_k_m", "target type: "+llamacpp.QuantTypeNames)
 	c.Flags().BoolVarP(&verbose, "verbose", "v", false, "show llama.cpp's log")
 	return c
 }

@@ -14,8 +14,8 @@ import (
 // whole question ends with no runnable candidate are a table name the model
 // made up (tpch_suppliers for tpch_supplier, an example's table) and a column
 // taken from a table that was never joined. Next comes a column named the way
-// the question names it (genre_name for ck_genres' name). Each fix is executed like any candidate, so a wrong guess
-// only costs a worker round trip.
+// the question names it (genre_name for ck_genres' name). Each fix is executed
+// like any candidate, so a wrong guess only costs a worker round trip.
 
 var (
 	undefinedNameRe = regexp.MustCompile(`NameError: name '(\w+)' is not defined`)
