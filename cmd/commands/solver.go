@@ -27,6 +27,7 @@ type solverFlags struct {
 	Bank      []string
 	NoBank    bool
 	K         int
+	KSingle   int
 	Temp      float32
 	MaxTokens int
 	Examples  int
@@ -55,6 +56,7 @@ func (f *solverFlags) add(c *cobra.Command) {
 	fl.StringSliceVar(&f.Bank, "bank", nil, "example bank files or folders (bench .json or task .jsonl); default the bundled dev questions")
 	fl.BoolVar(&f.NoBank, "no-bank", false, "no retrieved examples")
 	fl.IntVar(&f.K, "k", d.K, "candidates per question (candidate 0 greedy)")
+	fl.IntVar(&f.KSingle, "k-single", d.KSingle, "candidates per question over one table, at most --k (0: --k)")
 	fl.Float32Var(&f.Temp, "temp", d.Temperature, "sampling temperature of candidates 1..k-1")
 	fl.IntVar(&f.MaxTokens, "max-tokens", d.MaxTokens, "max tokens per candidate")
 	fl.IntVar(&f.Examples, "examples", d.Examples, "retrieved examples per prompt")
@@ -83,6 +85,7 @@ func (f *solverFlags) settings() (answer.Settings, error) {
 		}
 	}
 	set("k", func() { s.K = f.K })
+	set("k-single", func() { s.KSingle = f.KSingle })
 	set("temp", func() { s.Temperature = f.Temp })
 	set("max-tokens", func() { s.MaxTokens = f.MaxTokens })
 	set("examples", func() { s.Examples = f.Examples })

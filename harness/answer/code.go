@@ -25,7 +25,14 @@ var renames = []struct {
 	{regexp.MustCompile(`\breverse\s*=\s*(True|False)`), "descending=$1"},
 	{regexp.MustCompile(`\.str\.lengths\(`), ".str.len_chars("},
 	{regexp.MustCompile(`\.str\.n_chars\(`), ".str.len_chars("},
-	{regexp.MustCompile(`\.isin\(`), ".is_in("}, // pandas' spelling
+	// pandas' spellings; Polars 1.x has none of these names on any of its
+	// types, so code that uses them could only fail.
+	{regexp.MustCompile(`\.isin\(`), ".is_in("},
+	{regexp.MustCompile(`\.between\(`), ".is_between("},
+	{regexp.MustCompile(`\.nunique\(`), ".n_unique("},
+	{regexp.MustCompile(`\.idx(max|min)\(`), ".arg_$1("},
+	{regexp.MustCompile(`\.is(?:null|na)\(`), ".is_null("},
+	{regexp.MustCompile(`\.not(?:null|na)\(`), ".is_not_null("},
 	// rolling(3).mean() is the pandas spelling; Polars 1.x wants rolling_mean(window_size=3).
 	{regexp.MustCompile(`\.rolling\(\s*(?:window(?:_size)?\s*=\s*)?(\d+)\s*\)\.(mean|sum|min|max|std|median)\(\)`), ".rolling_$2(window_size=$1)"},
 }

@@ -16,6 +16,8 @@ func TestNormalize(t *testing.T) {
 		{"pandas rolling", "result = t.with_columns(pl.col(\"a\").rolling(3).mean().over(\"g\"), pl.col(\"b\").rolling(window=2).sum())",
 			"result = t.with_columns(pl.col(\"a\").rolling_mean(window_size=3).over(\"g\"), pl.col(\"b\").rolling_sum(window_size=2))"},
 		{"pandas isin", `result = t.filter(pl.col("r").isin(["PG", "G"]))`, `result = t.filter(pl.col("r").is_in(["PG", "G"]))`},
+		{"pandas names Polars lacks", `result = t.filter(pl.col("d").between(0.05, 0.07) & pl.col("n").notnull() & pl.col("m").isna()).select(pl.col("a").nunique(), pl.col("b").idxmax())`,
+			`result = t.filter(pl.col("d").is_between(0.05, 0.07) & pl.col("n").is_not_null() & pl.col("m").is_null()).select(pl.col("a").n_unique(), pl.col("b").arg_max())`},
 		{"one paren short", `result = t.filter((pl.col("a") > 1) & (pl.col("b").is_in(["x", "y"]))`,
 			`result = t.filter((pl.col("a") > 1) & (pl.col("b").is_in(["x", "y"])))`},
 		{"brackets inside strings and comments do not count", "result = t.filter(pl.col(\"a\") == \"(\") # )\n",

@@ -101,7 +101,7 @@ func (s *Solver) Solve(ctx context.Context, question string, tables []core.Table
 		problems = append(problems, "empty question")
 	} else {
 		greedyFirst := s.Settings.GreedyFirst == GreedyAlways || s.Settings.GreedyFirst == GreedySingle && len(tables) == 1
-		vs := s.variants(rec.JoinPlan, greedyFirst)
+		vs := s.variants(s.Settings.candidates(len(tables)), rec.JoinPlan, greedyFirst)
 		for i, v := range vs {
 			r := s.request(msgs, v.k, v.lead)
 			r.First = v.first
@@ -211,7 +211,7 @@ type variant struct {
 	k, first   int
 }
 
-// variants splits the K candidates between prompts, so that one systematic
+// variants splits the k candidates between prompts, so that one systematic
 // mistake cannot take all of them. Over several tables half the candidates
 // start from the join plan's chain (df = <chain>), the commonest failure being
 // a column used from a table that was never joined; the prompt is shared up to
@@ -220,8 +220,7 @@ type variant struct {
 // With greedyFirst the greedy candidate is asked for alone, and the sampled
 // plain ones (numbered from 1, so the same as in one request) only when it
 // fails: a greedy answer that runs is answered at once (see Settings.GreedyFirst).
-func (s *Solver) variants(plan prompt.JoinPlan, greedyFirst bool) []variant {
-	k := s.Settings.K
+func (s *Solver) variants(k int, plan prompt.JoinPlan, greedyFirst bool) []variant {
 	vs := []variant{{name: "plain", k: k}}
 	if plan.Chain != "" && k >= 2 {
 		vs = []variant{{name: "plain", k: k - k/2}, {name: "join-chain", lead: "df = " + plan.Chain + "\n", k: k / 2}}

@@ -124,7 +124,7 @@ func TestCandidatesFromTwoVariants(t *testing.T) {
 	// One table: one prompt.
 	g.reqs, s.Settings.GreedyFirst = nil, ""
 	s.Solve(context.Background(), "Count products.", devTables(t, "nw_products"))
-	if len(g.reqs) != 1 || g.reqs[0].K != s.Settings.K {
+	if len(g.reqs) != 1 || g.reqs[0].K != s.Settings.candidates(1) {
 		t.Fatalf("single table: %+v", g.reqs)
 	}
 }
@@ -141,8 +141,8 @@ func TestGreedyFirst(t *testing.T) {
 	}
 	g.reqs = nil
 	rec := s.Solve(context.Background(), "Count products.", devTables(t, "nw_products"))
-	if len(g.reqs) != 1 || g.reqs[0].K != 1 || g.reqs[0].First != 0 || rec.Skipped != s.Settings.K-1 || rec.Chosen != 0 {
-		t.Fatalf("greedy ran: requests %+v, skipped %d, chosen %d; want one request of K 1 and %d skipped", g.reqs, rec.Skipped, rec.Chosen, s.Settings.K-1)
+	if want := s.Settings.candidates(1) - 1; len(g.reqs) != 1 || g.reqs[0].K != 1 || g.reqs[0].First != 0 || rec.Skipped != want || rec.Chosen != 0 {
+		t.Fatalf("greedy ran: requests %+v, skipped %d, chosen %d; want one request of K 1 and %d skipped", g.reqs, rec.Skipped, rec.Chosen, want)
 	}
 	g.reqs = nil
 	s.Pool, s.Settings.GreedyFirst = failingPool{kind: "runtime"}, GreedyAlways
@@ -193,4 +193,32 @@ type okPool struct{}
 
 func (okPool) Exec(ctx context.Context, j worker.Job) (worker.Outcome, error) {
 	return worker.Outcome{OK: true, Fingerprint: judge.Fingerprint{Hash: j.Code, Values: j.Code}}, nil
+}
+
+// KSingle caps the candidates of a question over one table (and the cap is at
+// most K); questions over several tables keep all K.
+func TestKSingle(t *testing.T) {
+	g := &recorder{text: "result = nw_products"}
+	set := DefaultSettings()
+	set.K, set.KSingle, set.GreedyFirst = 4, 3, GreedySingle
+	s := &Solver{Engine: g, Pool: failingPool{kind: "runtime"}, Schemas: schema.NewCache(), Settings: set}
+	rec := s.Solve(context.Background(), "Count products.", devTables(t, "nw_products"))
+	if len(g.reqs) != 2 || g.reqs[0].K != 1 || g.reqs[1].K != 2 || g.reqs[1].First != 1 || len(rec.Candidates) != 3 {
+		t.Fatalf("one table: requests %+v, %d candidates; want K 1 then K 2 from candidate 1", g.reqs, len(rec.Candidates))
+	}
+	g.reqs = nil
+	s.Solve(context.Background(), "Category name of each product.", devTables(t, "nw_categories", "nw_products"))
+	if len(g.reqs) != 1 || g.reqs[0].K != 4 {
+		t.Fatalf("two tables: requests %+v; want one of K 4", g.reqs)
+	}
+	g.reqs = nil
+	s.Settings.K = 2
+	s.Solve(context.Background(), "Count products.", devTables(t, "nw_products"))
+	if len(g.reqs) != 2 || g.reqs[1].K != 1 {
+		t.Fatalf("k_single above k: requests %+v; want K 1 then K 1", g.reqs)
+	}
+	s.Settings.KSingle = -1
+	if err := s.Settings.Validate(); err == nil {
+		t.Fatal("k_single -1 validated")
+	}
 }
