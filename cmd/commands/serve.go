@@ -76,8 +76,8 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	}
 	defer st.Close()
 	srv.SetSolver(st.Solver)
-	info.Printf("ready: model %s (%s), k=%d, workers=%d, bank=%d examples, load %.1fs",
-		filepath.Base(st.Solver.Model), st.Info.Arch, st.Solver.Settings.K, st.Workers, st.BankSize, time.Since(start).Seconds())
+	info.Printf("ready: model %s (%s), k=%d, k_single=%d, workers=%d, bank=%d examples, load %.1fs",
+		filepath.Base(st.Solver.Model), st.Info.Arch, st.Solver.Settings.K, st.Solver.Settings.KSingle, st.Workers, st.BankSize, time.Since(start).Seconds())
 
 	select {
 	case <-ctx.Done():

@@ -9,19 +9,19 @@ import (
 // Settings are the knobs of one question's path. Defaults are the best measured
 // on the 75 dev questions (see README "Measured"); a config file or flags override them.
 type Settings struct {
-	K int `json:"k"` // candidates per question; candidate 0 is greedy
-	// KSingle, when not 0, caps K for questions over one table. With
-	// GreedyFirst their sampled candidates are asked for only when the greedy
-	// one failed, and there a failure is rarely one that more samples mend,
-	// while over several tables the 4th candidate's schema fix is often the one
-	// answer that runs (see README "Measured").
-	KSingle     int     `json:"k_single"`
+	K           int     `json:"k"`           // candidates per question; candidate 0 is greedy
 	Temperature float32 `json:"temperature"` // for candidates 1..K-1
 	TopP        float32 `json:"top_p"`       // nucleus for candidates 1..K-1
 	MaxTokens   int     `json:"max_tokens"`  // per candidate
 	Seed        uint32  `json:"seed"`        // candidate i samples with Seed+i
 	Examples    int     `json:"examples"`    // retrieved solved examples in the prompt
 	Repair      bool    `json:"repair"`      // repair rounds when every candidate failed
+	// KSingle, when not 0, caps K for questions over one table. With
+	// GreedyFirst their sampled candidates are asked for only when the greedy
+	// one failed, and there a 4th candidate has not changed an answer, while
+	// over several tables the 4th candidate's schema fix is sometimes the one
+	// answer that runs (see README "Measured").
+	KSingle int `json:"k_single"`
 	// GreedyFirst asks for the greedy candidate alone first and answers with
 	// it when it runs; the other K-1 are generated only when it fails.
 	// GreedySingle does so for questions over one table, GreedyAlways for all;
