@@ -56,7 +56,7 @@ DIR/manifest.json (sha256 of base, data and output, hyperparameters, git commit,
 	f.IntVar(&o.Hyper.MaxLength, "max-length", o.Hyper.MaxLength, "tokens per example (longer ones are cut)")
 	f.StringVar(&o.Hyper.OutType, "outtype", o.Hyper.OutType, "merged GGUF type before quantizing: f16 or q8_0")
 	f.IntVar(&o.Hyper.Threads, "threads", 0, "CPU threads for training (0: torch's default)")
-	f.StringVar(&o.Quant, "quant", "q4_k_m", "final GGUF type: q4_k_m, q8_0, q4_0, iq4_nl, or none to keep the merged GGUF")
+	f.StringVar(&o.Quant, "quant", "q4_k_m", "final GGUF type: "+llamacpp.QuantTypeNames+", or none to keep the merged GGUF")
 	f.StringVar(&o.CheckQuestion, "check-question", "", "question for the final check (default: the first dev question)")
 	f.BoolVar(&o.NoCheck, "no-check", false, "skip loading the result and answering a question")
 	addFinetunePython(f, &o.Python)

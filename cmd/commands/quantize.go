@@ -13,7 +13,7 @@ func newCmdQuantize(ios *IOStreams) *cobra.Command {
 	var typ string
 	var verbose bool
 	c := &cobra.Command{
-		Use:     "quantize IN OUT --type q4_k_m|q8_0|q4_0|iq4_nl",
+		Use:     "quantize IN OUT --type TYPE",
 		Short:   "Quantise a GGUF model with llama.cpp",
 		Example: "  harness quantize runs/ft/model-f16.gguf models/ft-q4_k_m.gguf --type q4_k_m",
 		Args: func(c *cobra.Command, args []string) error {

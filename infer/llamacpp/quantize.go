@@ -4,22 +4,43 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strings"
 
 	"polarsbench/infer"
 )
 
-// quantTypes maps Quantize's type names to enum llama_ftype.
-var quantTypes = map[string]int{"q4_k_m": 15, "q8_0": 7, "q4_0": 2, "iq4_nl": 25}
+// quantTypes are Quantize's type names with their enum llama_ftype, in the
+// order messages list them.
+var quantTypes = []struct {
+	name  string
+	ftype int
+}{{"q4_k_m", 15}, {"q8_0", 7}, {"q4_0", 2}, {"iq4_nl", 25}}
 
-// QuantTypeNames lists quantTypes' keys for messages and flag help.
-const QuantTypeNames = "q4_k_m, q8_0, q4_0 or iq4_nl"
+// QuantTypeNames lists quantTypes for messages and flag help ("q4_k_m, q8_0, q4_0 or iq4_nl").
+var QuantTypeNames = func() string {
+	names := make([]string, len(quantTypes))
+	for i, t := range quantTypes {
+		names[i] = t.name
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}()
+
+// quantFtype is typ's llama_ftype; false when Quantize does not take typ.
+func quantFtype(typ string) (int, bool) {
+	for _, t := range quantTypes {
+		if t.name == typ {
+			return t.ftype, true
+		}
+	}
+	return 0, false
+}
 
 // QuantTypeKnown reports whether Quantize takes typ.
-func QuantTypeKnown(typ string) bool { _, ok := quantTypes[typ]; return ok }
+func QuantTypeKnown(typ string) bool { _, ok := quantFtype(typ); return ok }
 
 // Quantize writes in, requantised to typ (one of QuantTypeNames), to out.
 func Quantize(in, out, typ string) error {
-	ftype, ok := quantTypes[typ]
+	ftype, ok := quantFtype(typ)
 	if !ok {
 		return fmt.Errorf("quantize: unknown type %q (want %s)", typ, QuantTypeNames)
 	}
