@@ -75,6 +75,7 @@ test: setup finetune-venv build-portable
 	go vet ./...
 	go test -timeout 60m ./...
 	$(PY) -m unittest discover -s reports/device -p 'test_*.py'
+	$(FTVENV)/bin/python -m unittest discover -s finetune -p 'test_*.py'
 
 # The main job: a local leaderboard estimate on the 75 dev questions.
 score: setup

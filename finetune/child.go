@@ -19,7 +19,7 @@ import (
 
 // Event is one JSON line the training script prints on stdout.
 type Event struct {
-	Event string `json:"event"` // start, step, phase, done
+	Event string `json:"event"` // start, resume, step, checkpoint, phase, done
 	// start
 	Examples        int     `json:"examples"`
 	Skipped         int     `json:"skipped"`
@@ -33,6 +33,8 @@ type Event struct {
 	LR         float64 `json:"lr"`
 	TokensPerS float64 `json:"tokens_per_s"`
 	EtaS       float64 `json:"eta_s"`
+	// checkpoint: where it was written (its step is Step)
+	Path string `json:"path"`
 	// phase
 	Phase string `json:"phase"`
 	// done
@@ -69,8 +71,10 @@ func CheckPython(py string) error {
 	return nil
 }
 
-// childGrace is how long an interrupted child may take to exit before it is killed.
-var childGrace = 10 * time.Second
+// childGrace is how long an interrupted child may take to exit before it is
+// killed: the training script first saves a checkpoint (seconds for a 1.5B
+// model's adapter and optimizer).
+var childGrace = 30 * time.Second
 
 // runChild runs argv in its own process group, hands each stdout JSON line to
 // onEvent and returns the last event of kind "done". Cancelling ctx sends
@@ -85,7 +89,7 @@ func runChild(ctx context.Context, argv []string, env []string, onEvent func(Eve
 	// Whatever happens, nothing of the group outlives this call.
 	defer p.Kill()
 
-	var done Event
+	var done, saved Event
 	stdout := p.Stdout()
 	sc := bufio.NewScanner(stdout)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
@@ -95,8 +99,11 @@ func runChild(ctx context.Context, argv []string, env []string, onEvent func(Eve
 		if len(line) == 0 || line[0] != '{' || json.Unmarshal(line, &ev) != nil || ev.Event == "" {
 			continue // library chatter on stdout is not progress
 		}
-		if ev.Event == "done" {
+		switch ev.Event {
+		case "done":
 			done = ev
+		case "checkpoint":
+			saved = ev
 		}
 		if onEvent != nil {
 			onEvent(ev)
@@ -105,7 +112,11 @@ func runChild(ctx context.Context, argv []string, env []string, onEvent func(Eve
 	_, _ = io.Copy(io.Discard, stdout)
 	err = p.Wait()
 	if ctx.Err() != nil {
-		return Event{}, fmt.Errorf("training interrupted: %w", ctx.Err())
+		if saved.Path != "" {
+			return Event{}, fmt.Errorf("training interrupted (%w); checkpoint at step %d/%d in %s: run again with --resume to go on",
+				ctx.Err(), saved.Step, saved.Steps, saved.Path)
+		}
+		return Event{}, fmt.Errorf("training interrupted before its first checkpoint: %w", ctx.Err())
 	}
 	if err != nil {
 		var ee *exec.ExitError

@@ -80,3 +80,21 @@ func TestRunChildFailureCarriesTheScriptsLine(t *testing.T) {
 		t.Fatalf("a child with no done line must fail, got %v", err)
 	}
 }
+
+// TestProgressNamesResumeAndCheckpoints: logs get a line per checkpoint, a
+// terminal keeps its bar whole; both say where a resumed run starts.
+func TestProgressNamesResumeAndCheckpoints(t *testing.T) {
+	for _, tty := range []bool{false, true} {
+		var b strings.Builder
+		p := &Progress{W: &b, TTY: tty}
+		p.Event(Event{Event: "resume", Step: 40, Steps: 250, Loss: 0.5})
+		p.Event(Event{Event: "checkpoint", Step: 60, Steps: 250, Path: "out/checkpoint"})
+		out := b.String()
+		if !strings.Contains(out, "resumed from the checkpoint at step 40/250") {
+			t.Errorf("tty %v: no resume line in %q", tty, out)
+		}
+		if strings.Contains(out, "checkpoint at step 60/250 -> out/checkpoint") == tty {
+			t.Errorf("tty %v: checkpoint line wrong in %q", tty, out)
+		}
+	}
+}

@@ -126,6 +126,98 @@ func TestEndToEndSmolLM(t *testing.T) {
 	}
 }
 
+// TestCheckpointResumeSmolLM interrupts a run right after its first checkpoint
+// and resumes it: the result must be the uninterrupted run's (same final loss,
+// same tokens), and a checkpoint must refuse other hyperparameters.
+func TestCheckpointResumeSmolLM(t *testing.T) {
+	py := needVenv(t)
+	base := repo.Model(repo.SmolModelFile)
+	if _, err := os.Stat(base); err != nil {
+		t.Fatalf("%s missing (make models): %v", base, err)
+	}
+	data := tinyTrainFile(t, 12)
+	h := Hyper{Rank: 4, Alpha: 8, TargetModules: "q,v", LR: 5e-4, Epochs: 1, MaxSteps: 4, BatchSize: 2, GradAccum: 1,
+		MaxLength: 160, Seed: 3, OutType: "none", Threads: 2, CheckpointEvery: 2}
+	argv := func(out string, extra ...string) []string {
+		a := append([]string{py, Script(), "--base", base, "--data", data, "--out", out}, h.Args()...)
+		return append(a, extra...)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	whole, err := runChild(ctx, argv(t.TempDir()), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	out := t.TempDir()
+	stop, interrupt := context.WithCancel(ctx)
+	var events []string
+	_, err = runChild(stop, argv(out), nil, func(ev Event) {
+		events = append(events, ev.Event)
+		if ev.Event == "checkpoint" {
+			interrupt() // SIGINT in the middle of step 3
+		}
+	})
+	if err == nil || !strings.Contains(err.Error(), "checkpoint at step 2/4") || !strings.Contains(err.Error(), "--resume") {
+		t.Fatalf("interrupted run: err %v (events %v), want the checkpoint at step 2 named", err, events)
+	}
+	var resumed []Event
+	done, err := runChild(ctx, argv(out, "--resume"), nil, func(ev Event) { resumed = append(resumed, ev) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resumed) < 2 || resumed[1].Event != "resume" || resumed[1].Step != 2 {
+		t.Fatalf("the resumed run did not start from step 2: %+v", resumed)
+	}
+	if done.Steps != 4 || done.Tokens != whole.Tokens || math.Abs(done.FinalLoss-whole.FinalLoss) > 1e-4 {
+		t.Fatalf("resumed run ended at step %d, loss %v, %d tokens; uninterrupted: step %d, loss %v, %d tokens",
+			done.Steps, done.FinalLoss, done.Tokens, whole.Steps, whole.FinalLoss, whole.Tokens)
+	}
+
+	h.LR = 1e-3
+	if _, err := runChild(ctx, argv(out, "--resume"), nil, nil); err == nil || !strings.Contains(err.Error(), "differs in lr") {
+		t.Fatalf("resume with another learning rate: %v, want a refusal naming lr", err)
+	}
+}
+
+// TestZeroAdapterSmolLM sends the base through the whole round trip without
+// training (dequantize, merge an untouched adapter, f16 GGUF, Q4_K_M): the
+// result must load and answer. The merge itself changes no weight
+// (test_train_lora.py); what the f16 and requantize steps cost is measured on
+// the dev set, not asserted here (greedy answers drift after a few tokens).
+func TestZeroAdapterSmolLM(t *testing.T) {
+	py := needVenv(t)
+	base := repo.Model(repo.SmolModelFile)
+	if _, err := os.Stat(base); err != nil {
+		t.Fatalf("%s missing (make models): %v", base, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	h := DefaultHyper()
+	h.Threads = 2
+	m, err := Run(ctx, Options{Base: base, Data: tinyTrainFile(t, 4), Out: t.TempDir(), Hyper: h, ZeroAdapter: true,
+		Quant: "q4_k_m", Quantize: llamacpp.Quantize, Python: py, Progress: &Progress{W: testWriter{t}},
+		CheckQuestion: "Tables: sk_films\nQuestion: Count the number of films per rating.",
+		Check: func(ctx context.Context, model, q string) (string, error) {
+			e, err := llamacpp.Load(model, infer.Options{Parallel: 1, ContextSize: 512})
+			if err != nil {
+				return "", err
+			}
+			defer e.Close()
+			res, err := e.Generate(ctx, infer.Request{Messages: []infer.Message{{Role: "user", Content: q}}, K: 1, MaxTokens: 24})
+			if err != nil {
+				return "", err
+			}
+			return res.Candidates[0].Text, nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Train.Steps != 0 || !strings.HasSuffix(m.Output.Path, "model-q4_k_m.gguf") || strings.TrimSpace(m.CheckA) == "" {
+		t.Fatalf("zero adapter: %d steps, output %q, answer %q", m.Train.Steps, m.Output.Path, m.CheckA)
+	}
+}
+
 // TestScriptRejectsBadInput checks the script's one-line errors and exit status 2.
 func TestScriptRejectsBadInput(t *testing.T) {
 	py := needVenv(t)

@@ -1,6 +1,7 @@
 package finetune
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -26,12 +30,19 @@ type ImproveOptions struct {
 	ModelsDir string // models/: DEFAULT and promotions.jsonl are written here on promotion
 	History   string // runs/history.jsonl: one line appended per round
 	ScoreArgs []string
-	Hyper     Hyper
-	Quant     string
-	Quantize  Quantizer
-	Python    string
-	Progress  *Progress
-	Log       io.Writer // the subprocesses' output (default: discarded)
+	// GoldOnly trains on the pool's gold code alone, without first scoring the
+	// incumbent on the pool: for a weak incumbent that run costs hours and adds
+	// few verified answers.
+	GoldOnly bool
+	// Resume goes on with a round folder an earlier call left unfinished: the
+	// score runs continue where they stopped, the fine-tune from its checkpoint.
+	Resume   bool
+	Hyper    Hyper
+	Quant    string
+	Quantize Quantizer
+	Python   string
+	Progress *Progress
+	Log      io.Writer // the subprocesses' output (default: discarded)
 }
 
 // Round is one line of runs/history.jsonl.
@@ -42,7 +53,7 @@ type Round struct {
 	Candidate      string    `json:"candidate"`
 	Pool           string    `json:"pool"`
 	Dev            string    `json:"dev"`
-	PoolRun        string    `json:"pool_run"`
+	PoolRun        string    `json:"pool_run,omitempty"` // empty when trained on the pool's gold only
 	TrainData      string    `json:"train_data"`
 	DevIncumbent   string    `json:"dev_incumbent_run"`
 	DevCandidate   string    `json:"dev_candidate_run"`
@@ -83,21 +94,29 @@ func improve(ctx context.Context, o ImproveOptions) (Round, error) {
 		return r, err
 	}
 	score := func(bench, model, out string) error {
+		if _, err := os.Stat(filepath.Join(out, "results.json")); o.Resume && err == nil {
+			o.Progress.Line("score %s on %s: resume %s", filepath.Base(model), bench, out)
+			return runTool(ctx, []string{o.Harness, "score", "--resume", out}, io.MultiWriter(o.Log, &scoreProgress{p: o.Progress}))
+		}
 		o.Progress.Line("score %s on %s -> %s", filepath.Base(model), bench, out)
 		argv := append([]string{o.Harness, "score", "--bench", bench, "--data", o.Data, "--model", model, "--out", out}, o.ScoreArgs...)
-		return runTool(ctx, argv, o.Log)
+		return runTool(ctx, argv, io.MultiWriter(o.Log, &scoreProgress{p: o.Progress}))
 	}
-	r.PoolRun = filepath.Join(o.RoundDir, "pool-incumbent")
-	if err := score(o.Pool, o.Incumbent, r.PoolRun); err != nil {
-		return r, err
+	export := []string{o.Harness, "datasets", "export", "--synth", o.Pool}
+	if !o.GoldOnly {
+		r.PoolRun = filepath.Join(o.RoundDir, "pool-incumbent")
+		if err := score(o.Pool, o.Incumbent, r.PoolRun); err != nil {
+			return r, err
+		}
+		export = append(export, "--runs", r.PoolRun)
 	}
 	r.TrainData = filepath.Join(o.RoundDir, "train.jsonl")
 	o.Progress.Line("export training data -> %s", r.TrainData)
-	if err := runTool(ctx, []string{o.Harness, "datasets", "export", "--runs", r.PoolRun, "--synth", o.Pool, "--out", r.TrainData}, o.Log); err != nil {
+	if err := runTool(ctx, append(export, "--out", r.TrainData), o.Log); err != nil {
 		return r, err
 	}
 	m, err := Run(ctx, Options{Base: o.Incumbent, Data: r.TrainData, Out: filepath.Join(o.RoundDir, "finetune"),
-		Hyper: o.Hyper, Quant: o.Quant, Quantize: o.Quantize, Python: o.Python, Progress: o.Progress})
+		Hyper: o.Hyper, Quant: o.Quant, Quantize: o.Quantize, Python: o.Python, Progress: o.Progress, Resume: o.Resume})
 	r.Manifest = m
 	if err != nil {
 		return r, fmt.Errorf("fine-tune: %w", err)
@@ -185,4 +204,34 @@ func runTool(ctx context.Context, argv []string, log io.Writer) error {
 		return fmt.Errorf("%s %s failed (%v): %s", filepath.Base(argv[0]), argv[1], err, lastLine(tail))
 	}
 	return nil
+}
+
+// scoreProgress passes a score child's per-question lines ("[n/N] acc ...
+// s/q ...") on to the round's progress with an ETA; the rest stays in the log.
+type scoreProgress struct {
+	mu   sync.Mutex // the child's stdout and stderr are copied concurrently
+	p    *Progress
+	part []byte
+}
+
+var scoreLine = regexp.MustCompile(`^\[(\d+)/(\d+)\] .*?([\d.]+) s/q`)
+
+func (w *scoreProgress) Write(b []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.part = append(w.part, b...)
+	for {
+		i := bytes.IndexByte(w.part, '\n')
+		if i < 0 {
+			return len(b), nil
+		}
+		line := string(w.part[:i])
+		w.part = w.part[i+1:]
+		if m := scoreLine.FindStringSubmatch(line); m != nil {
+			done, _ := strconv.Atoi(m[1])
+			total, _ := strconv.Atoi(m[2])
+			perQ, _ := strconv.ParseFloat(m[3], 64)
+			w.p.Status(fmt.Sprintf("score %s  eta %.0fs", line, float64(total-done)*perQ), done == total)
+		}
+	}
 }

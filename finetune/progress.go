@@ -41,11 +41,30 @@ func (p *Progress) Event(ev Event) {
 		if ev.Step == ev.Steps {
 			fmt.Fprintln(p.W)
 		}
+	case "resume":
+		fmt.Fprintf(p.W, "finetune: resumed from the checkpoint at step %d/%d (loss %.4f)\n", ev.Step, ev.Steps, ev.Loss)
+	case "checkpoint":
+		if !p.TTY { // on a terminal the bar's line stays whole; an interrupt names the checkpoint
+			fmt.Fprintf(p.W, "finetune: checkpoint at step %d/%d -> %s\n", ev.Step, ev.Steps, ev.Path)
+		}
 	case "phase":
 		fmt.Fprintf(p.W, "finetune: %s\n", ev.Phase)
 	case "done":
 		fmt.Fprintf(p.W, "finetune: trained %d steps (final loss %.4f) in %.1fs; merge %.1fs, convert %.1fs -> %s\n",
 			ev.Steps, ev.FinalLoss, ev.TrainS, ev.MergeS, ev.ConvertS, ev.GGUF)
+	}
+}
+
+// Status shows a line the next one replaces on a terminal (a plain line in a
+// log); last ends it.
+func (p *Progress) Status(line string, last bool) {
+	if !p.TTY {
+		fmt.Fprintf(p.W, "finetune: %s\n", line)
+		return
+	}
+	fmt.Fprint(p.W, "\r\033[K"+line)
+	if last {
+		fmt.Fprintln(p.W)
 	}
 }
 

@@ -25,6 +25,7 @@ import (
 type Hyper struct {
 	Rank          int     `json:"rank"`
 	Alpha         float64 `json:"alpha"`
+	Dropout       float64 `json:"dropout"`
 	TargetModules string  `json:"target_modules"`
 	LR            float64 `json:"lr"`
 	Epochs        float64 `json:"epochs"`
@@ -35,21 +36,25 @@ type Hyper struct {
 	Seed          int     `json:"seed"`
 	OutType       string  `json:"outtype"` // f16 or q8_0: the merged GGUF before quantizing
 	Threads       int     `json:"threads"`
+	// CheckpointEvery is how many optimizer steps go between two checkpoints
+	// (OUT/checkpoint); an interrupt and the last step always write one.
+	CheckpointEvery int `json:"checkpoint_every"`
 }
 
 // DefaultHyper returns the script's defaults.
 func DefaultHyper() Hyper {
 	return Hyper{Rank: 16, Alpha: 32, TargetModules: "q,k,v,o,gate,up,down", LR: 2e-4, Epochs: 1,
-		BatchSize: 4, GradAccum: 1, MaxLength: 1024, OutType: "f16"}
+		BatchSize: 4, GradAccum: 1, MaxLength: 1024, OutType: "f16", CheckpointEvery: 20}
 }
 
 // Args renders the hyperparameters as train_lora.py flags.
 func (h Hyper) Args() []string {
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
-	a := []string{"--rank", strconv.Itoa(h.Rank), "--alpha", f(h.Alpha), "--target-modules", h.TargetModules,
+	a := []string{"--rank", strconv.Itoa(h.Rank), "--alpha", f(h.Alpha), "--dropout", f(h.Dropout), "--target-modules", h.TargetModules,
 		"--lr", f(h.LR), "--epochs", f(h.Epochs), "--max-steps", strconv.Itoa(h.MaxSteps),
 		"--batch-size", strconv.Itoa(h.BatchSize), "--grad-accum", strconv.Itoa(h.GradAccum),
-		"--max-length", strconv.Itoa(h.MaxLength), "--seed", strconv.Itoa(h.Seed), "--outtype", h.OutType}
+		"--max-length", strconv.Itoa(h.MaxLength), "--seed", strconv.Itoa(h.Seed), "--outtype", h.OutType,
+		"--checkpoint-every", strconv.Itoa(h.CheckpointEvery)}
 	if h.Threads > 0 {
 		a = append(a, "--threads", strconv.Itoa(h.Threads))
 	}
@@ -74,9 +79,17 @@ type Options struct {
 	// Check answers CheckQuestion with the final model; nil skips the check.
 	Check         Checker
 	CheckQuestion string
-	Python        string   // default Python()
-	Launcher      []string // e.g. ["accelerate", "launch"] for several GPUs; empty runs the script directly
-	Progress      *Progress
+	// Resume continues from Out/checkpoint when there is one (the script checks
+	// that data and hyperparameters are the same); a run that had finished
+	// training goes straight to merging.
+	Resume bool
+	// ZeroAdapter skips training: the merged model is the base itself, through
+	// the same dequantize, merge, convert and quantize steps (what the round
+	// trip alone costs in accuracy).
+	ZeroAdapter bool
+	Python      string   // default Python()
+	Launcher    []string // e.g. ["accelerate", "launch"] for several GPUs; empty runs the script directly
+	Progress    *Progress
 }
 
 // FileRef identifies a file in the manifest.
@@ -139,6 +152,12 @@ func Run(ctx context.Context, o Options) (Manifest, error) {
 	}
 	argv = append(argv, Script(), "--base", o.Base, "--data", o.Data, "--out", o.Out)
 	argv = append(argv, o.Hyper.Args()...)
+	if o.Resume {
+		argv = append(argv, "--resume")
+	}
+	if o.ZeroAdapter {
+		argv = append(argv, "--zero-adapter")
+	}
 	m.ScriptArgv = argv
 	t := time.Now()
 	done, err := runChild(ctx, argv, nil, o.Progress.Event)

@@ -22,6 +22,7 @@ import json
 import math
 import os
 import random
+import signal
 import subprocess
 import sys
 import time
@@ -44,7 +45,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--rank", type=int, default=16)
     p.add_argument("--alpha", type=float, default=32)
-    p.add_argument("--dropout", type=float, default=0.05)
+    p.add_argument("--dropout", type=float, default=0.0,
+                   help="LoRA dropout (0: no copy of every adapted input; measured 20-30%% faster here)")
     p.add_argument("--target-modules", default="q,k,v,o,gate,up,down",
                    help="comma-separated; q means q_proj and so on")
     p.add_argument("--lr", type=float, default=2e-4)
@@ -60,7 +62,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--converter-path", default=os.environ.get("FT_CONVERTER_PATH", ""),
                    help="folder holding convert_hf_to_gguf (default: <venv>/convert)")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0: torch's default)")
+    p.add_argument("--checkpoint-every", type=int, default=20,
+                   help="save OUT/checkpoint every N optimizer steps (0: only on interrupt and at the end)")
+    p.add_argument("--zero-adapter", action="store_true",
+                   help="no training: merge the untouched adapter, so the output is the base through the same "
+                        "dequantize, merge and convert steps (what the round trip alone costs)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue from OUT/checkpoint when it is there (same data and hyperparameters)")
     a = p.parse_args(argv)
+    if a.checkpoint_every < 0:
+        raise InputError("--checkpoint-every must not be negative")
     for name in ("rank", "batch_size", "grad_accum", "max_length"):
         if getattr(a, name) <= 0:
             raise InputError(f"--{name.replace('_', '-')} must be positive")
@@ -156,16 +167,73 @@ def encode(tok, rows: list[dict], max_length: int) -> tuple[list[dict], int]:
     return out, skipped
 
 
-def batches(examples: list[dict], size: int, pad_id: int, rng: random.Random, torch):
+LENGTH_WINDOW = 16  # micro-batches whose examples are sorted by length together
+
+
+def batches(examples: list[dict], size: int, rng: random.Random):
+    """Yields the micro-batches of one pass over the data in a shuffled order.
+    Each window of LENGTH_WINDOW micro-batches' worth of shuffled examples is
+    sorted by length before it is cut, so a micro-batch pads little (a third
+    fewer tokens computed on exported data at 8 per micro-batch); the
+    micro-batches are shuffled again after."""
     order = list(range(len(examples)))
     rng.shuffle(order)
-    for i in range(0, len(order), size):
-        chunk = [examples[j] for j in order[i:i + size]]
-        n = max(len(e["input_ids"]) for e in chunk)
-        ids = [e["input_ids"] + [pad_id] * (n - len(e["input_ids"])) for e in chunk]
-        lab = [e["labels"] + [-100] * (n - len(e["labels"])) for e in chunk]
-        att = [[1] * len(e["input_ids"]) + [0] * (n - len(e["input_ids"])) for e in chunk]
-        yield torch.tensor(ids), torch.tensor(lab), torch.tensor(att)
+    chunks, window = [], size * LENGTH_WINDOW
+    for i in range(0, len(order), window):
+        part = sorted(order[i:i + window], key=lambda j: len(examples[j]["input_ids"]))
+        chunks += [part[k:k + size] for k in range(0, len(part), size)]
+    rng.shuffle(chunks)
+    for c in chunks:
+        yield [examples[j] for j in c]
+
+
+def shared_prefix(chunk: list[dict]) -> int:
+    """Number of leading tokens every example of the micro-batch shares, stopping
+    before the token whose logit predicts the first answer token. Exported examples
+    share the whole system prompt (about two thirds of each), which is then
+    computed once per micro-batch instead of once per example."""
+    first = min(next(i for i, x in enumerate(e["labels"]) if x != -100) for e in chunk)
+    a = chunk[0]["input_ids"]
+    n = min(first - 1, *(len(e["input_ids"]) - 1 for e in chunk))
+    k = 0
+    while k < n and all(e["input_ids"][k] == a[k] for e in chunk):
+        k += 1
+    return k
+
+
+MIN_SHARED_PREFIX = 32  # below this the second forward call costs more than it saves
+
+
+def batch_loss(model, chunk: list[dict], pad_id: int, device, torch):
+    """Mean cross-entropy over the micro-batch's answer tokens, and its examples' tokens.
+    The same value as one padded forward pass over whole examples: the shared prefix
+    goes through the model once, its keys and values are repeated for every example
+    (gradients flow back through them), and logits are computed only from the
+    position before the first answer token on."""
+    k = shared_prefix(chunk) if len(chunk) > 1 else 0
+    if k < MIN_SHARED_PREFIX:
+        k = 0
+    rest = [e["input_ids"][k:] for e in chunk]
+    labs = [e["labels"][k:] for e in chunk]
+    n = max(len(r) for r in rest)
+    ids = torch.tensor([r + [pad_id] * (n - len(r)) for r in rest], device=device)
+    lab = torch.tensor([l + [-100] * (n - len(l)) for l in labs], device=device)
+    att = torch.tensor([[1] * len(r) + [0] * (n - len(r)) for r in rest], device=device)
+    first = min(next(i for i, x in enumerate(l) if x != -100) for l in labs)
+    keep = n - first + 1  # logits at positions first-1 .. n-1
+    kw = {}
+    if k:
+        prefix = torch.tensor([chunk[0]["input_ids"][:k]], device=device)
+        # Only the keys and values are wanted: one logit row instead of the prefix's.
+        cache = model(input_ids=prefix, use_cache=True, logits_to_keep=1).past_key_values
+        cache.batch_repeat_interleave(len(chunk))
+        kw["past_key_values"] = cache
+        att = torch.cat([torch.ones(len(chunk), k, dtype=att.dtype, device=device), att], dim=1)
+    logits = model(input_ids=ids, attention_mask=att, logits_to_keep=keep, use_cache=bool(k), **kw).logits
+    target = lab[:, n - keep + 1:]
+    loss = torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]).float(),
+                                             target.reshape(-1), ignore_index=-100)
+    return loss, sum(len(e["input_ids"]) for e in chunk)
 
 
 def sha256(path: str) -> str:
@@ -191,6 +259,69 @@ def convert(merged: str, out: str, outtype: str, converter_path: str) -> str:
         tail = "\n".join((r.stderr or r.stdout).strip().splitlines()[-5:])
         raise RuntimeError(f"convert_hf_to_gguf failed (exit {r.returncode}): {tail}")
     return dest
+
+
+# What must match for a checkpoint to be resumed: the data and everything that
+# decides the sequence of updates (not --threads, --out or the output type).
+RESUME_KEYS = ("base", "rank", "alpha", "dropout", "target_modules", "lr", "epochs", "max_steps",
+               "batch_size", "grad_accum", "max_length", "warmup_ratio", "seed")
+
+
+def run_key(args: argparse.Namespace) -> dict:
+    key = {k: getattr(args, k) for k in RESUME_KEYS}
+    key["base"] = os.path.abspath(args.base)
+    key["data_sha256"] = sha256(args.data)
+    return key
+
+
+class Stop:
+    """SIGINT handling for the training loop. Outside an optimizer update it
+    raises KeyboardInterrupt at once (the update in progress is dropped: the
+    weights are still those of the last finished step). Inside one it waits for
+    the update to finish, so a checkpoint never holds half an update."""
+
+    def __init__(self):
+        self.requested = False
+        self.in_update = False
+
+    def handler(self, signum, frame):
+        self.requested = True
+        if not self.in_update:
+            raise KeyboardInterrupt
+
+    def check(self):
+        if self.requested:
+            raise KeyboardInterrupt
+
+
+def save_checkpoint(path: str, model, opt, state: dict, torch) -> None:
+    """Writes the trainable weights, the optimizer and the loop position; the
+    file is replaced atomically, so an interrupted save leaves the previous one."""
+    os.makedirs(path, exist_ok=True)
+    trainable = {n: p.detach().cpu() for n, p in model.named_parameters() if p.requires_grad}
+    blob = dict(state, trainable=trainable, optimizer=opt.state_dict())
+    tmp = os.path.join(path, "state.pt.tmp")
+    torch.save(blob, tmp)
+    os.replace(tmp, os.path.join(path, "state.pt"))
+
+
+def load_checkpoint(path: str, key: dict, model, opt, torch) -> dict | None:
+    f = os.path.join(path, "state.pt")
+    if not os.path.isfile(f):
+        return None
+    blob = torch.load(f, map_location="cpu", weights_only=False)
+    if blob.get("key") != key:
+        diff = sorted(k for k in key if blob.get("key", {}).get(k) != key[k])
+        raise InputError(f"checkpoint {f} is from another run (differs in {', '.join(diff)}): "
+                         "use another --out or remove it")
+    params = dict(model.named_parameters())
+    with torch.no_grad():
+        for n, t in blob["trainable"].items():
+            if n not in params:
+                raise InputError(f"checkpoint {f} holds {n}, which this model has not")
+            params[n].copy_(t.to(params[n].device))
+    opt.load_state_dict(blob["optimizer"])
+    return blob
 
 
 def main(argv: list[str]) -> int:
@@ -236,6 +367,8 @@ def main(argv: list[str]) -> int:
     steps = math.ceil(total_micro / args.grad_accum)
     if args.max_steps:
         steps = args.max_steps  # a fixed budget: the data repeats as often as needed
+    if args.zero_adapter:
+        steps = 0
     warmup = int(steps * args.warmup_ratio)
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.lr, weight_decay=0.0)
 
@@ -251,36 +384,77 @@ def main(argv: list[str]) -> int:
               "trainable_params": trainable, "device": str(acc.device), "processes": acc.num_processes,
               "load_s": round(time.time() - t0, 2)})
 
-    rng = random.Random(args.seed)
-    step, micro, tokens, loss_sum, last_loss = 0, 0, 0, 0.0, float("nan")
-    t_train = time.time()
-    while step < steps:
-        for ids, lab, att in batches(examples, args.batch_size, tok.pad_token_id, rng, torch):
-            if acc.num_processes > 1 and (micro % acc.num_processes) != acc.process_index:
-                micro += 1
-                continue  # each process takes every n-th batch
-            ids, lab, att = ids.to(acc.device), lab.to(acc.device), att.to(acc.device)
-            with acc.autocast():
-                loss = model(input_ids=ids, attention_mask=att, labels=lab).loss / args.grad_accum
-            acc.backward(loss)
-            loss_sum += loss.item()
-            tokens += int(att.sum())
-            micro += 1
-            if micro % (args.grad_accum * acc.num_processes) != 0:
-                continue
-            for g in opt.param_groups:
-                g["lr"] = lr_at(step)
-            opt.step()
-            opt.zero_grad(set_to_none=True)
-            step += 1
-            last_loss, loss_sum = loss_sum, 0.0
-            el = time.time() - t_train
+    ckpt_dir = os.path.join(args.out, "checkpoint")
+    key = run_key(args)
+    step, micro, tokens, last_loss = 0, 0, 0, float("nan")
+    if args.resume:
+        blob = load_checkpoint(ckpt_dir, key, acc.unwrap_model(model), opt, torch)
+        if blob is not None:
+            step, micro, tokens, last_loss = blob["step"], blob["micro"], blob["tokens"], blob["last_loss"]
+            torch.set_rng_state(blob["torch_rng"])
             if main_proc:
-                emit({"event": "step", "step": step, "steps": steps, "loss": round(last_loss, 5),
-                      "lr": lr_at(step - 1), "tokens_per_s": round(tokens / el, 1) if el > 0 else 0.0,
-                      "eta_s": round(el / step * (steps - step), 1)})
-            if step >= steps:
-                break
+                emit({"event": "resume", "step": step, "steps": steps, "loss": last_loss})
+
+    def checkpoint():
+        if main_proc:
+            save_checkpoint(ckpt_dir, acc.unwrap_model(model), opt,
+                            {"key": key, "step": step, "micro": done_micro, "tokens": tokens_at_step,
+                             "last_loss": last_loss, "torch_rng": rng_at_step}, torch)
+            emit({"event": "checkpoint", "step": step, "steps": steps, "path": ckpt_dir})
+
+    # The same seed gives the same sequence of micro-batches, so a resumed run
+    # skips the ones its checkpoint had used and goes on exactly as it would have.
+    rng = random.Random(args.seed)
+    stop = Stop()
+    signal.signal(signal.SIGINT, stop.handler)
+    start_step, done_micro, pos, own, loss_sum = step, micro, 0, 0, 0.0
+    tokens_at_start = tokens_at_step = tokens
+    rng_at_step = torch.get_rng_state()  # dropout's state at the step boundary the checkpoint holds
+    group = args.grad_accum * acc.num_processes  # consecutive micro-batches per optimizer step
+    t_train = time.time()
+    try:
+        while step < steps:
+            for chunk in batches(examples, args.batch_size, rng):
+                pos += 1
+                if pos <= done_micro:
+                    continue
+                if acc.num_processes > 1 and (pos - 1) % acc.num_processes != acc.process_index:
+                    continue  # each process takes every n-th micro-batch
+                with acc.autocast():
+                    loss, n_tokens = batch_loss(model, chunk, tok.pad_token_id, acc.device, torch)
+                    loss = loss / args.grad_accum
+                acc.backward(loss)
+                loss_sum += loss.item()
+                tokens += n_tokens
+                own += 1
+                if own % args.grad_accum != 0:
+                    continue
+                stop.in_update = True
+                for g in opt.param_groups:
+                    g["lr"] = lr_at(step)
+                opt.step()
+                opt.zero_grad(set_to_none=True)
+                step += 1
+                done_micro = -(-pos // group) * group  # the end of this step's group, the same in every process
+                tokens_at_step, rng_at_step = tokens, torch.get_rng_state()
+                stop.in_update = False
+                last_loss, loss_sum = loss_sum, 0.0
+                el = time.time() - t_train
+                if main_proc:
+                    emit({"event": "step", "step": step, "steps": steps, "loss": round(last_loss, 5),
+                          "lr": lr_at(step - 1), "tokens_per_s": round((tokens - tokens_at_start) / el, 1) if el > 0 else 0.0,
+                          "eta_s": round(el / (step - start_step) * (steps - step), 1)})
+                if step >= steps or (args.checkpoint_every and step % args.checkpoint_every == 0):
+                    checkpoint()
+                stop.check()
+                if step >= steps:
+                    break
+    except KeyboardInterrupt:
+        # Whatever the loop was doing, the weights and the optimizer are those of
+        # step `step`, reached after `done_micro` micro-batches.
+        if step > start_step:
+            checkpoint()
+        raise
     train_s = time.time() - t_train
     acc.wait_for_everyone()
     if not main_proc:
@@ -307,7 +481,7 @@ def main(argv: list[str]) -> int:
         t2 = time.time()
         gguf = convert(merged, args.out, args.outtype, args.converter_path)
         convert_s = time.time() - t2
-    emit({"event": "done", "steps": step, "final_loss": round(last_loss, 5), "examples": len(examples),
+    emit({"event": "done", "steps": step, "final_loss": round(last_loss, 5) if step else None, "examples": len(examples),
           "skipped": skipped, "trainable_params": trainable, "tokens": tokens, "merged_dir": merged,
           "gguf": gguf, "gguf_sha256": sha256(gguf) if gguf else "", "outtype": args.outtype,
           "train_s": round(train_s, 2), "merge_s": round(merge_s, 2), "convert_s": round(convert_s, 2),

@@ -21,6 +21,8 @@ type finetuneRunOptions struct {
 	NoCheck         bool
 	Python          string
 	Launcher        string
+	Resume          bool
+	ZeroAdapter     bool
 }
 
 func newCmdFinetune(ios *IOStreams) *cobra.Command {
@@ -41,7 +43,10 @@ func newCmdFinetuneRun(ios *IOStreams) *cobra.Command {
 		Long: `Runs finetune/train_lora.py in the fine-tune venv (.venv-ft, made by make finetune-venv;
 FT_PYTHON overrides) as a supervised child: Ctrl-C stops it and everything it started.
 Then quantizes the merged GGUF (--quant), loads it, answers one dev question and writes
-DIR/manifest.json (sha256 of base, data and output, hyperparameters, git commit, timings).`,
+DIR/manifest.json (sha256 of base, data and output, hyperparameters, git commit, timings).
+Progress and an ETA go to stderr. A checkpoint (LoRA weights, optimizer, position in the
+data) is written to DIR/checkpoint every --checkpoint-every steps and on Ctrl-C; --resume
+goes on from it exactly as the uninterrupted run would have.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runFinetune(c.Context(), o) },
 	}
@@ -51,11 +56,10 @@ DIR/manifest.json (sha256 of base, data and output, hyperparameters, git commit,
 	f.StringVar(&o.Out, "out", "", "output folder (required)")
 	addHyperFlags(f, &o.Hyper)
 	f.StringVar(&o.Hyper.TargetModules, "target-modules", o.Hyper.TargetModules, "LoRA targets, comma-separated (q means q_proj)")
-	f.IntVar(&o.Hyper.BatchSize, "batch-size", o.Hyper.BatchSize, "examples per micro-batch")
-	f.IntVar(&o.Hyper.GradAccum, "grad-accum", o.Hyper.GradAccum, "micro-batches per optimizer step")
 	f.IntVar(&o.Hyper.MaxLength, "max-length", o.Hyper.MaxLength, "tokens per example (longer ones are cut)")
 	f.StringVar(&o.Hyper.OutType, "outtype", o.Hyper.OutType, "merged GGUF type before quantizing: f16 or q8_0")
-	f.IntVar(&o.Hyper.Threads, "threads", 0, "CPU threads for training (0: torch's default)")
+	f.BoolVar(&o.Resume, "resume", false, "continue from DIR/checkpoint (same data and hyperparameters)")
+	f.BoolVar(&o.ZeroAdapter, "zero-adapter", false, "no training: the base through the same merge, GGUF and quantize steps (their accuracy cost)")
 	f.StringVar(&o.Quant, "quant", "q4_k_m", "final GGUF type: "+llamacpp.QuantTypeNames+", or none to keep the merged GGUF")
 	f.StringVar(&o.CheckQuestion, "check-question", "", "question for the final check (default: the first dev question)")
 	f.BoolVar(&o.NoCheck, "no-check", false, "skip loading the result and answering a question")
@@ -83,7 +87,7 @@ func runFinetune(ctx context.Context, o *finetuneRunOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	opts := finetune.Options{Base: o.Base, Data: o.Data, Out: o.Out, Hyper: o.Hyper, Quant: o.Quant,
+	opts := finetune.Options{Base: o.Base, Data: o.Data, Out: o.Out, Hyper: o.Hyper, Quant: o.Quant, Resume: o.Resume, ZeroAdapter: o.ZeroAdapter,
 		Quantize: llamacpp.Quantize, Python: o.Python, Launcher: strings.Fields(o.Launcher),
 		Progress: finetune.NewProgress(o.IO.ErrOut)}
 	if !o.NoCheck {

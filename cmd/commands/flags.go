@@ -35,6 +35,11 @@ func addHyperFlags(f *pflag.FlagSet, h *finetune.Hyper) {
 	f.Float64Var(&h.Epochs, "epochs", h.Epochs, "passes over the data")
 	f.IntVar(&h.MaxSteps, "max-steps", 0, "optimizer steps (0: --epochs decides)")
 	f.IntVar(&h.Seed, "seed", 0, "random seed")
+	f.Float64Var(&h.Dropout, "dropout", h.Dropout, "LoRA dropout")
+	f.IntVar(&h.BatchSize, "batch-size", h.BatchSize, "examples per micro-batch (those sharing a prompt prefix compute it once)")
+	f.IntVar(&h.GradAccum, "grad-accum", h.GradAccum, "micro-batches per optimizer step")
+	f.IntVar(&h.Threads, "threads", 0, "CPU threads for training (0: torch's default)")
+	f.IntVar(&h.CheckpointEvery, "checkpoint-every", h.CheckpointEvery, "optimizer steps between checkpoints (0: only on interrupt and at the end)")
 }
 
 // addFinetunePython adds --python, the fine-tune venv's interpreter.

@@ -21,6 +21,7 @@ type improveOptions struct {
 	ScoreArgs                  []string
 	Hyper                      finetune.Hyper
 	Python                     string
+	GoldOnly, Resume           bool
 }
 
 func newCmdImprove(ios *IOStreams) *cobra.Command {
@@ -32,7 +33,9 @@ func newCmdImprove(ios *IOStreams) *cobra.Command {
 harness datasets export, fine-tunes the incumbent on them (harness finetune run), scores
 candidate and incumbent on the dev bench with the same flags, and promotes the candidate
 (models/DEFAULT, models/promotions.jsonl) only when it is better with exact McNemar p < 0.1.
-Each round appends one line to runs/history.jsonl.`,
+Each round appends one line to runs/history.jsonl. --gold-only skips the pool run and trains
+on the pool's gold code alone. --resume --out DIR goes on with an interrupted round: score
+runs continue where they stopped, the fine-tune from its last checkpoint.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runImprove(c.Context(), o) },
 	}
@@ -48,6 +51,8 @@ Each round appends one line to runs/history.jsonl.`,
 	addHyperFlags(f, &o.Hyper)
 	f.IntVar(&o.Hyper.MaxLength, "max-length", o.Hyper.MaxLength, "tokens per example")
 	addFinetunePython(f, &o.Python)
+	f.BoolVar(&o.GoldOnly, "gold-only", false, "train on the pool's gold code only, without scoring the incumbent on the pool first")
+	f.BoolVar(&o.Resume, "resume", false, "go on with the unfinished round in --out")
 	return c
 }
 
@@ -62,6 +67,9 @@ func runImprove(ctx context.Context, o *improveOptions) error {
 		return err
 	}
 	if o.Out == "" {
+		if o.Resume {
+			return usageError("--resume needs --out, the round folder to go on with")
+		}
 		o.Out = repo.Path("runs", "improve", time.Now().UTC().Format("20060102T150405"))
 	}
 	exe, err := os.Executable()
@@ -75,14 +83,14 @@ func runImprove(ctx context.Context, o *improveOptions) error {
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return err
 	}
-	logf, err := os.Create(logPath)
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644) // a resumed round keeps what came before
 	if err != nil {
 		return err
 	}
 	defer logf.Close()
 	r, err := finetune.Improve(ctx, finetune.ImproveOptions{Harness: exe, Incumbent: o.Incumbent, Pool: o.Pool, Dev: o.Dev,
 		Data: o.Data, RoundDir: o.Out, ModelsDir: o.Models, History: o.History, ScoreArgs: o.ScoreArgs,
-		Hyper: o.Hyper, Quant: "q4_k_m", Quantize: llamacpp.Quantize, Python: o.Python,
+		GoldOnly: o.GoldOnly, Resume: o.Resume, Hyper: o.Hyper, Quant: "q4_k_m", Quantize: llamacpp.Quantize, Python: o.Python,
 		Progress: finetune.NewProgress(o.IO.ErrOut), Log: logf})
 	if err != nil {
 		return fmt.Errorf("%w (subprocess output in %s)", err, logPath)
