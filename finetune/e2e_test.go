@@ -74,18 +74,7 @@ func TestEndToEndSmolLM(t *testing.T) {
 	start := time.Now()
 	m, err := Run(ctx, Options{Base: base, Data: data, Out: out, Hyper: h, Quant: "q4_k_m", Quantize: llamacpp.Quantize,
 		Python: py, CheckQuestion: "Tables: sk_films\nQuestion: Count the number of films per rating.",
-		Check: func(ctx context.Context, model, q string) (string, error) {
-			e, err := llamacpp.Load(model, infer.Options{Parallel: 1, ContextSize: 512})
-			if err != nil {
-				return "", err
-			}
-			defer e.Close()
-			res, err := e.Generate(ctx, infer.Request{Messages: []infer.Message{{Role: "user", Content: q}}, K: 1, MaxTokens: 48})
-			if err != nil {
-				return "", err
-			}
-			return res.Candidates[0].Text, nil
-		},
+		Check:    GreedyCheck(loadEngine),
 		Progress: &Progress{W: testWriter{t}}})
 	if err != nil {
 		t.Fatal(err)
@@ -198,18 +187,7 @@ func TestZeroAdapterSmolLM(t *testing.T) {
 	m, err := Run(ctx, Options{Base: base, Data: tinyTrainFile(t, 4), Out: t.TempDir(), Hyper: h, ZeroAdapter: true,
 		Quant: "q4_k_m", Quantize: llamacpp.Quantize, Python: py, Progress: &Progress{W: testWriter{t}},
 		CheckQuestion: "Tables: sk_films\nQuestion: Count the number of films per rating.",
-		Check: func(ctx context.Context, model, q string) (string, error) {
-			e, err := llamacpp.Load(model, infer.Options{Parallel: 1, ContextSize: 512})
-			if err != nil {
-				return "", err
-			}
-			defer e.Close()
-			res, err := e.Generate(ctx, infer.Request{Messages: []infer.Message{{Role: "user", Content: q}}, K: 1, MaxTokens: 24})
-			if err != nil {
-				return "", err
-			}
-			return res.Candidates[0].Text, nil
-		}})
+		Check:         GreedyCheck(loadEngine)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,6 +220,15 @@ func TestScriptRejectsBadInput(t *testing.T) {
 			t.Errorf("%s: got %v, want exit 2 and %q", c.name, err, c.want)
 		}
 	}
+}
+
+// loadEngine is the check's ModelLoader over llama.cpp, as in the binary.
+func loadEngine(path string, o infer.Options) (Model, error) {
+	e, err := llamacpp.Load(path, o)
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
 }
 
 type testWriter struct{ t *testing.T }
