@@ -94,13 +94,14 @@ func improve(ctx context.Context, o ImproveOptions) (Round, error) {
 		return r, err
 	}
 	score := func(bench, model, out string) error {
+		log := io.MultiWriter(o.Log, &scoreProgress{p: o.Progress})
 		if _, err := os.Stat(filepath.Join(out, "results.json")); o.Resume && err == nil {
 			o.Progress.Line("score %s on %s: resume %s", filepath.Base(model), bench, out)
-			return runTool(ctx, []string{o.Harness, "score", "--resume", out}, io.MultiWriter(o.Log, &scoreProgress{p: o.Progress}))
+			return runTool(ctx, []string{o.Harness, "score", "--resume", out}, log)
 		}
 		o.Progress.Line("score %s on %s -> %s", filepath.Base(model), bench, out)
 		argv := append([]string{o.Harness, "score", "--bench", bench, "--data", o.Data, "--model", model, "--out", out}, o.ScoreArgs...)
-		return runTool(ctx, argv, io.MultiWriter(o.Log, &scoreProgress{p: o.Progress}))
+		return runTool(ctx, argv, log)
 	}
 	export := []string{o.Harness, "datasets", "export", "--synth", o.Pool}
 	if !o.GoldOnly {
