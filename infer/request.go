@@ -126,12 +126,17 @@ type Timing struct {
 	TokensGenerated int     `json:"tokens_generated"`
 	PrefillMs       float64 `json:"prefill_ms"`
 	DecodeMs        float64 `json:"decode_ms"`
-	// Speculative decoding: Steps counts candidate steps (one per candidate per
-	// Decode); each step verifies DraftTokens/Steps drafts on average, of which
-	// DraftAccepted were right. Tokens per step = TokensGenerated/Steps.
+	// Steps counts stream steps (one per KV stream per Decode: candidates with
+	// the same text so far share a stream, and with drafts each candidate has
+	// its own). Speculative decoding: each step verifies DraftTokens/Steps
+	// drafts on average, of which DraftAccepted were right. Tokens per step =
+	// TokensGenerated/Steps.
 	Steps         int `json:"steps"`
 	DraftTokens   int `json:"draft_tokens"`
 	DraftAccepted int `json:"draft_accepted"`
+	// SharedTokens counts tokens a candidate drew from logits computed for
+	// another candidate with the same text so far: forward passes saved.
+	SharedTokens int `json:"shared_tokens"`
 }
 
 // AcceptedPerStep is the mean number of draft tokens accepted per candidate step.

@@ -165,7 +165,8 @@ func Write(run Run) (string, error) {
 
 // writeCache reports what the engine's prefix cache saved: the share of
 // prompt tokens it served, and the questions it served beyond the static head
-// (a question whose tables a recent question had).
+// (a question whose tables a recent question had); and what shared decoding
+// saved (infer.Timing.SharedTokens).
 func writeCache(b *strings.Builder, samples []score.Sample) {
 	var prompt, cached, n int
 	var cachedPer []float64
@@ -191,6 +192,17 @@ func writeCache(b *strings.Builder, samples []score.Sample) {
 	}
 	fmt.Fprintf(b, "Prompt cache: %d of %d prompt tokens served from the cache (%.1f%%); %d of %d questions reused more than the static head (%.0f tokens).\n\n",
 		cached, prompt, 100*float64(cached)/float64(prompt), beyond, n, head)
+	var generated, shared int
+	for _, s := range samples {
+		if s.Server != nil {
+			generated += s.Server.GeneratedTokens
+			shared += s.Server.SharedTokens
+		}
+	}
+	if generated > 0 {
+		fmt.Fprintf(b, "Shared decoding: %d of %d generated tokens (%.1f%%) were drawn from a forward pass another candidate with the same text so far drew from too.\n\n",
+			shared, generated, 100*float64(shared)/float64(generated))
+	}
 }
 
 // classOf is a sample's class with its detail, e.g. "columns: extra: n".

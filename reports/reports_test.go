@@ -47,7 +47,7 @@ func fakeRun(t *testing.T, id string, right []bool, timings bool) Run {
 		if timings {
 			// Every question reuses the 300-token head; every other one its tables' 200 more.
 			s.Server = &score.ServerLine{TimingsMS: map[string]float64{"prefill": 100, "decode": 300 + float64(i), "execute": 20},
-				PromptTokens: 800, CachedTokens: 300 + 200*(i%2)}
+				PromptTokens: 800, CachedTokens: 300 + 200*(i%2), GeneratedTokens: 100, SharedTokens: 25 * (i % 2)}
 		}
 		if err := rec.Append(s); err != nil {
 			t.Fatal(err)
@@ -96,7 +96,8 @@ func TestWriteReportAndHistory(t *testing.T) {
 	}
 	md, _ := os.ReadFile(path)
 	for _, want := range []string{"Final Score", "aggregations", "decode", "stages.png", "Failures (2", "| plan |",
-		"Prompt cache: 2400 of 4800 prompt tokens served from the cache (50.0%); 3 of 6 questions reused more than the static head (300 tokens)."} {
+		"Prompt cache: 2400 of 4800 prompt tokens served from the cache (50.0%); 3 of 6 questions reused more than the static head (300 tokens).",
+		"Shared decoding: 75 of 600 generated tokens (12.5%)"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report lacks %q", want)
 		}

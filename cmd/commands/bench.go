@@ -87,7 +87,7 @@ func printBenchInfer(out io.Writer, b llamacpp.BenchResult) {
 		fmt.Fprintf(out, "%-34s %9.1f %9.1f %9.1f %9.2fx\n", fmt.Sprintf("decode tok/s K=%d (aggregate)", k), b.Decode[k], b.NoDraftDecode[k], b.PlainDecode[k], llamacpp.Ratio(b.Decode[k], b.PlainDecode[k]))
 	}
 	for _, k := range b.Ks {
-		fmt.Fprintf(out, "drafts   K=%d: %.2f verified, %.2f accepted, %.2f tokens per candidate step\n", k, b.DraftPerStep[k], b.AcceptedPerStep[k], b.TokensPerStep[k])
+		fmt.Fprintf(out, "drafts   K=%d: %.2f verified, %.2f accepted, %.2f tokens per stream step (shared streams and accepted drafts)\n", k, b.DraftPerStep[k], b.AcceptedPerStep[k], b.TokensPerStep[k])
 	}
 	fmt.Fprintf(out, "head     %d tokens: cold prefill %.0f ms, warm %.0f ms (%d cached) = %.1f%% of cold\n",
 		b.HeadTokens, b.ColdPrefillMs, b.WarmPrefillMs, b.WarmCachedToks, 100*llamacpp.Ratio(b.WarmPrefillMs, b.ColdPrefillMs))

@@ -42,7 +42,7 @@ func TestPrintBenchInfer(t *testing.T) {
 		"prompt tok/s (700 tokens, cold)",
 		"     1.25x\n", // 50 / 40
 		"     1.50x\n", // K=4: 60 / 40
-		"drafts   K=4: 2.00 verified, 0.50 accepted, 1.50 tokens per candidate step\n",
+		"drafts   K=4: 2.00 verified, 0.50 accepted, 1.50 tokens per stream step (shared streams and accepted drafts)\n",
 		"head     700 tokens: cold prefill 1000 ms, warm 100 ms (650 cached) = 10.0% of cold\n",
 		"cache    12 requests over alternating table sets: 750 of 1000 prompt tokens cached (75%); a return to a table set prefills in 120 ms (600 cached)\n",
 	} {

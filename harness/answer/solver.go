@@ -114,6 +114,8 @@ func (s *Solver) Solve(ctx context.Context, question string, tables []core.Table
 			}
 			rec.TimingsMS.Prefill += res.Timing.PrefillMs
 			rec.TimingsMS.Decode += res.Timing.DecodeMs
+			rec.GeneratedTokens += res.Timing.TokensGenerated
+			rec.SharedTokens += res.Timing.SharedTokens
 			fresh := candidatesFrom(res, v.lead, false)
 			vr := Variant{Name: v.name, Prefill: v.lead}
 			for range fresh {

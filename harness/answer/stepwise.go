@@ -54,7 +54,9 @@ var (
 
 // stepwise writes one candidate a statement at a time (see above); its Steps
 // log every attempt, and its Code is the statements that ran, in order, bound
-// to result. A candidate with no statement that ran has no code.
+// to result. When a statement fails for good (see below) the code ends with
+// it, so that the candidate fails as it did; otherwise a candidate with no
+// statement that ran has no code.
 //
 // A statement that fails is split where its method chain links (.join(...),
 // .filter(...)): the links that run become statements of their own, each

@@ -50,17 +50,21 @@ type Record[S, P any] struct {
 	PromptVersion string          `json:"prompt_version"`
 	PromptTokens  int             `json:"prompt_tokens"`
 	CachedTokens  int             `json:"cached_tokens"`
-	Examples      []string        `json:"examples"`
-	JoinPlan      P               `json:"join_plan"`
-	Variants      []Variant       `json:"variants"`
-	Skipped       int             `json:"skipped"` // candidates not generated: the vote was already decided, or the greedy one ran (greedy_first)
-	Candidates    []Candidate     `json:"candidates"`
-	Votes         []Vote          `json:"votes"`
-	Chosen        int             `json:"chosen"` // index into Candidates; -1 when the answer is a fallback
-	Answer        string          `json:"answer"`
-	Error         string          `json:"error"` // what went wrong inside, when anything did
-	Settings      S               `json:"settings"`
-	TimingsMS     Timings         `json:"timings_ms"`
+	// GeneratedTokens the candidates drew, SharedTokens of them from a forward
+	// pass another candidate with the same text so far also drew from.
+	GeneratedTokens int         `json:"generated_tokens"`
+	SharedTokens    int         `json:"shared_tokens"`
+	Examples        []string    `json:"examples"`
+	JoinPlan        P           `json:"join_plan"`
+	Variants        []Variant   `json:"variants"`
+	Skipped         int         `json:"skipped"` // candidates not generated: the vote was already decided, or the greedy one ran (greedy_first)
+	Candidates      []Candidate `json:"candidates"`
+	Votes           []Vote      `json:"votes"`
+	Chosen          int         `json:"chosen"` // index into Candidates; -1 when the answer is a fallback
+	Answer          string      `json:"answer"`
+	Error           string      `json:"error"` // what went wrong inside, when anything did
+	Settings        S           `json:"settings"`
+	TimingsMS       Timings     `json:"timings_ms"`
 }
 
 // Variant is one prompt the candidates came from: Members index Candidates.
@@ -140,16 +144,18 @@ type Vote struct {
 // scored run (Sample.Server): the same JSON names (a test holds them to
 // Record's), with what a run may lack left out or kept raw.
 type ServerLine struct {
-	PromptHash    string             `json:"prompt_hash,omitempty"`
-	PromptVersion string             `json:"prompt_version,omitempty"`
-	PromptTokens  int                `json:"prompt_tokens,omitempty"`
-	CachedTokens  int                `json:"cached_tokens,omitempty"` // of PromptTokens, served by the engine's prefix cache
-	Examples      json.RawMessage    `json:"examples,omitempty"`
-	Candidates    json.RawMessage    `json:"candidates,omitempty"`
-	Votes         json.RawMessage    `json:"votes,omitempty"`
-	Chosen        *int               `json:"chosen,omitempty"`
-	Error         string             `json:"error,omitempty"`
-	TimingsMS     map[string]float64 `json:"timings_ms,omitempty"`
+	PromptHash      string             `json:"prompt_hash,omitempty"`
+	PromptVersion   string             `json:"prompt_version,omitempty"`
+	PromptTokens    int                `json:"prompt_tokens,omitempty"`
+	CachedTokens    int                `json:"cached_tokens,omitempty"` // of PromptTokens, served by the engine's prefix cache
+	GeneratedTokens int                `json:"generated_tokens,omitempty"`
+	SharedTokens    int                `json:"shared_tokens,omitempty"` // of GeneratedTokens, drawn from another candidate's forward pass
+	Examples        json.RawMessage    `json:"examples,omitempty"`
+	Candidates      json.RawMessage    `json:"candidates,omitempty"`
+	Votes           json.RawMessage    `json:"votes,omitempty"`
+	Chosen          *int               `json:"chosen,omitempty"`
+	Error           string             `json:"error,omitempty"`
+	TimingsMS       map[string]float64 `json:"timings_ms,omitempty"`
 }
 
 // ServerCandidates decodes the candidates a ServerLine keeps raw; none for a

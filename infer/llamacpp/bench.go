@@ -63,9 +63,9 @@ type BenchResult struct {
 	Decode          map[int]float64    `json:"decode_tok_s"` // by K
 	NoDraftDecode   map[int]float64    `json:"nodraft_decode_tok_s"`
 	PlainDecode     map[int]float64    `json:"plain_decode_tok_s"`
-	AcceptedPerStep map[int]float64    `json:"accepted_per_step"` // draft tokens accepted per candidate step
+	AcceptedPerStep map[int]float64    `json:"accepted_per_step"` // draft tokens accepted per stream step
 	TokensPerStep   map[int]float64    `json:"tokens_per_step"`
-	DraftPerStep    map[int]float64    `json:"draft_per_step"` // draft tokens verified per candidate step
+	DraftPerStep    map[int]float64    `json:"draft_per_step"` // draft tokens verified per stream step
 	HeadTokens      int                `json:"head_tokens"`
 	ColdPrefillMs   float64            `json:"cold_prefill_ms"`
 	WarmPrefillMs   float64            `json:"warm_prefill_ms"`

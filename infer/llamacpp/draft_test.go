@@ -51,7 +51,7 @@ func sameWithAndWithoutDraft(t *testing.T, e *Engine, r infer.Request, lengths .
 			}
 		}
 		tm := spec.Timing
-		if tm.TokensGenerated != plain.Timing.TokensGenerated || tm.DraftAccepted > tm.DraftTokens || tm.Steps > plain.Timing.Steps {
+		if tm.TokensGenerated != plain.Timing.TokensGenerated || tm.DraftAccepted > tm.DraftTokens || tm.Steps > plain.Timing.Steps+plain.Timing.SharedTokens {
 			t.Errorf("draft %d: timing %+v, plain %+v", d, tm, plain.Timing)
 		}
 		accepted += tm.DraftAccepted
@@ -120,9 +120,11 @@ func TestDraftSameOutputSmolLM(t *testing.T) {
 // four at a time (gemm) and one at a time (gemv, used below 4 rows), and so
 // does the attention without flash attention: logits move by up to ~0.6
 // between batch shapes and greedy text can flip at near-ties. With flash
-// attention, K=4 takes every row through gemm both ways (4 rows plain, 4*(1+d)
-// verified) and K=1 with at most 2 drafts through gemv both ways, so every
-// candidate, greedy or sampled, must be the same.
+// attention, K=1 with at most 2 drafts takes every row through gemv both ways,
+// so the output must be the same. K=4 is not compared here: plain K=4 decodes
+// shared streams (1 to 4 rows a step, see stream) while K=4 with drafts feeds
+// 4*(1+d) rows, so the two round differently; TestDraftSameOutputSmolLM
+// asserts K=4, greedy and sampled, where the batch shape changes no bit.
 func TestDraftSameOutputQwen(t *testing.T) {
 	p := repo.Model(repo.DefaultModelFile)
 	if _, err := os.Stat(p); err != nil {
@@ -133,10 +135,9 @@ func TestDraftSameOutputQwen(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	acc := sameWithAndWithoutDraft(t, e, codeRequest(4), 3)
 	r := codeRequest(1)
 	r.MaxTokens = 48
-	acc += sameWithAndWithoutDraft(t, e, r, 1, 2)
+	acc := sameWithAndWithoutDraft(t, e, r, 1, 2)
 	if acc == 0 {
 		t.Error("no draft token accepted on a code prompt")
 	}

@@ -177,18 +177,35 @@ func (e *Engine) Prompt(r infer.Request) (string, error) {
 	return p + r.Prefill, err
 }
 
+// cand is one candidate of a request: what it drew so far.
 type cand struct {
-	seq        int
-	pos        int   // position of the first token fed in the last step
-	outs       []int // batch indices of the last step's logits, one per fed token
-	drafts     []int // the draft tokens fed in the last step after the first
-	next       int   // the token to feed next
-	hist       []int // prompt and generated tokens, where drafts are looked up
 	text       []byte
 	tokens     int
 	sumLogprob float64
 	finish     string
 	sampler    *llama.SamplingContext
+}
+
+// stream is one KV sequence being decoded. Its members are the candidates
+// that have drawn the same tokens so far, so one forward pass gives all of
+// them their next logits; each then draws its own token from those (greedy,
+// or with its own sampler). Members that draw different tokens fork: each
+// other token gets a stream of its own, starting as a full copy of this one's
+// KV. Sampled candidates of a confident model share much of their text (on
+// the dev set the K candidates' distinct prefixes were 64% of their
+// characters), and no candidate changes: every token is still drawn from the
+// logits that follow exactly its own text.
+//
+// With prompt-lookup drafts every candidate has a stream of its own from the
+// start: members could accept different numbers of drafts within one step.
+type stream struct {
+	seq     int
+	pos     int   // position of the first token fed in the last step
+	outs    []int // batch indices of the last step's logits, one per fed token
+	drafts  []int // the draft tokens fed in the last step after the first
+	next    int   // the token to feed next
+	hist    []int // prompt and generated tokens, where drafts are looked up (drafts only)
+	members []*cand
 }
 
 // slot is one entry of the prefix cache: a sequence holding a prompt's KV.
@@ -200,9 +217,10 @@ type slot struct {
 
 // Generate samples r.K candidates. The prompt is decoded once into a prefix
 // cache entry (reusing the longest cached prefix), then the candidates advance
-// together, one Decode per step: a single candidate runs on the entry's own
-// sequence (its tokens are trimmed off afterwards), K > 1 candidates run on
-// full copies of it. When ctx ends, generation stops within one step: the
+// together, one Decode per step over their streams (see stream): a single
+// candidate runs on the entry's own sequence (its tokens are trimmed off
+// afterwards); K > 1 candidates start as one stream on a copy of it and fork
+// as they diverge. When ctx ends, generation stops within one step: the
 // partial infer.Result comes back with ctx's error.
 func (e *Engine) Generate(ctx context.Context, r infer.Request) (res infer.Result, err error) {
 	if err := e.lock(ctx); err != nil {
@@ -270,15 +288,7 @@ func (e *Engine) Generate(ctx context.Context, r infer.Request) (res infer.Resul
 	solo := r.K == 1
 	cands := make([]*cand, r.K)
 	for i := range cands {
-		c := &cand{seq: i, pos: len(toks) - 1, outs: []int{lastIdx}}
-		if draft > 0 {
-			c.hist = append(make([]int, 0, len(toks)+r.MaxTokens), toks...)
-		}
-		if solo {
-			c.seq = sl.seq
-		} else {
-			e.lctx.KvCacheSeqCp(sl.seq, c.seq, -1, -1) // full range only: a partial copy aborts llama.cpp
-		}
+		c := &cand{}
 		if n := r.First + i; n > 0 && r.Temperature > 0 {
 			c.sampler, err = llama.NewSamplingContext(e.model, llama.SamplingParams{
 				TopP: r.TopP, TypicalP: 1, Temp: r.Temperature, PenaltyRepeat: 1, Seed: r.Seed + uint32(n),
@@ -288,6 +298,26 @@ func (e *Engine) Generate(ctx context.Context, r infer.Request) (res infer.Resul
 			}
 		}
 		cands[i] = c
+	}
+	newStream := func(seq int, members ...*cand) *stream {
+		st := &stream{seq: seq, pos: len(toks) - 1, outs: []int{lastIdx}, members: members}
+		if draft > 0 {
+			st.hist = append(make([]int, 0, len(toks)+r.MaxTokens), toks...)
+		}
+		return st
+	}
+	var streams []*stream
+	switch {
+	case solo:
+		streams = []*stream{newStream(sl.seq, cands[0])}
+	case draft == 0:
+		e.lctx.KvCacheSeqCp(sl.seq, 0, -1, -1) // full range only: a partial copy aborts llama.cpp
+		streams = []*stream{newStream(0, cands...)}
+	default:
+		for i, c := range cands {
+			e.lctx.KvCacheSeqCp(sl.seq, i, -1, -1)
+			streams = append(streams, newStream(i, c))
+		}
 	}
 	defer func() {
 		if solo {
@@ -303,9 +333,9 @@ func (e *Engine) Generate(ctx context.Context, r infer.Request) (res infer.Resul
 	for _, s := range r.Stop {
 		maxStop = max(maxStop, len(s))
 	}
-	// emit takes the token sampled at c's j-th output of the last step; false
-	// when the candidate is finished.
-	emit := func(c *cand, j, tok int, logprob float64) bool {
+	// emit gives c the token drawn at its stream's j-th output of the last
+	// step; false when the candidate is finished.
+	emit := func(c *cand, st *stream, j, tok int, logprob float64) bool {
 		c.sumLogprob += logprob
 		c.tokens++
 		res.Timing.TokensGenerated++
@@ -319,21 +349,36 @@ func (e *Engine) Generate(ctx context.Context, r infer.Request) (res infer.Resul
 			c.text, c.finish = c.text[:cut], "stop"
 			return false
 		}
-		// tok would be fed at position c.pos+j+1
-		if c.tokens >= r.MaxTokens || c.pos+j+2 >= e.perSeq {
+		// tok would be fed at position st.pos+j+1
+		if c.tokens >= r.MaxTokens || st.pos+j+2 >= e.perSeq {
 			c.finish = "length"
 			return false
 		}
-		if c.hist != nil {
-			c.hist = append(c.hist, tok)
+		if st.hist != nil {
+			st.hist = append(st.hist, tok)
 		}
 		return true
 	}
+	// draw makes c draw its token from the logits at batch index idx.
+	draw := func(c *cand, idx int) (tok int, logprob float64, err error) {
+		logits := logitsView(e.lctx, idx, e.nVocab)
+		if logits == nil {
+			e.reset()
+			return 0, 0, errors.New("llama.cpp returned no logits")
+		}
+		am, lse := logitsStats(logits)
+		tok = am // greedy
+		if c.sampler != nil {
+			tok = c.sampler.Sample(e.lctx, idx)
+			c.sampler.Accept(tok, false)
+		}
+		return tok, float64(logits[tok] - logits[am] - lse), nil
+	}
 	for {
-		// Read the last step's logits: each candidate's first fed token's, then
-		// its drafts' while they are what it samples.
+		// Read the last step's logits. A stream of one candidate reads its
+		// first fed token's, then its drafts' while they are what it draws.
 		//
-		// Why this is exact: the token at output j is drawn (argmax, or the
+		// Why drafts are exact: the token at output j is drawn (argmax, or the
 		// candidate's sampler with its own RNG) from the logits that follow the
 		// candidate's text plus drafts 1..j, and drafts 1..j are accepted only
 		// when equal to the tokens the candidate drew itself. So every token is
@@ -343,57 +388,101 @@ func (e *Engine) Generate(ctx context.Context, r infer.Request) (res infer.Resul
 		// for the same seed), up to float rounding between batch shapes. The
 		// first mismatching token is kept (it was drawn from the right
 		// distribution); the drafts after it are dropped, with their KV cells.
-		for _, c := range cands {
-			if c.finish != "" {
-				continue
-			}
-			accepted := 0
-			for j, idx := range c.outs {
-				logits := logitsView(e.lctx, idx, e.nVocab)
-				if logits == nil {
-					e.reset()
-					return res, errors.New("llama.cpp returned no logits")
-				}
-				am, lse := logitsStats(logits)
-				tok := am // greedy
-				if c.sampler != nil {
-					tok = c.sampler.Sample(e.lctx, idx)
-					c.sampler.Accept(tok, false)
-				}
-				if !emit(c, j, tok, float64(logits[tok]-logits[am]-lse)) {
+		var live []*stream
+		var forks []*stream // new streams whose KV is still to be copied from seq
+		for _, st := range streams {
+			if len(st.members) == 1 {
+				c := st.members[0]
+				accepted := 0
+				for j, idx := range st.outs {
+					tok, lp, err := draw(c, idx)
+					if err != nil {
+						return res, err
+					}
+					if !emit(c, st, j, tok, lp) {
+						break
+					}
+					if j < len(st.drafts) && tok == st.drafts[j] {
+						accepted++ // already in the KV cache at st.pos+j+1
+						continue
+					}
+					st.next = tok
 					break
 				}
-				if j < len(c.drafts) && tok == c.drafts[j] {
-					accepted++ // already in the KV cache at c.pos+j+1
+				res.Timing.DraftAccepted += accepted
+				if c.finish == "" {
+					if accepted < len(st.drafts) {
+						e.lctx.KvCacheSeqRm(st.seq, st.pos+accepted+1, -1)
+					}
+					st.pos += accepted + 1
+					live = append(live, st)
+				}
+				continue
+			}
+			// Several members (no drafts): one output. They are grouped by
+			// the token they draw, in candidate order; the first group keeps
+			// the stream, the others fork from it.
+			var groups [][]*cand
+			var next []int
+			for _, c := range st.members {
+				tok, lp, err := draw(c, st.outs[0])
+				if err != nil {
+					return res, err
+				}
+				res.Timing.SharedTokens++
+				if !emit(c, st, 0, tok, lp) {
 					continue
 				}
-				c.next = tok
-				break
-			}
-			res.Timing.DraftAccepted += accepted
-			if c.finish == "" {
-				if accepted < len(c.drafts) {
-					e.lctx.KvCacheSeqRm(c.seq, c.pos+accepted+1, -1)
+				g := slices.Index(next, tok)
+				if g < 0 {
+					g = len(groups)
+					groups, next = append(groups, nil), append(next, tok)
 				}
-				c.pos += accepted + 1
+				groups[g] = append(groups[g], c)
+			}
+			res.Timing.SharedTokens-- // one draw per stream is its own pass's
+			pos := st.pos + 1
+			for g, members := range groups {
+				s := st
+				if g > 0 {
+					s = &stream{seq: st.seq} // the source until the copy
+					forks = append(forks, s)
+				}
+				s.members, s.next, s.pos = members, next[g], pos
+				live = append(live, s)
+			}
+		}
+		// Forks take the lowest free sequences; their sources are live, so
+		// no copy overwrites a sequence another one still reads.
+		if len(forks) > 0 {
+			used := make([]bool, r.K)
+			for _, s := range live {
+				if !slices.Contains(forks, s) {
+					used[s.seq] = true
+				}
+			}
+			for _, s := range forks {
+				free := slices.Index(used, false)
+				e.lctx.KvCacheSeqCp(s.seq, free, -1, -1)
+				s.seq, used[free] = free, true
 			}
 		}
 		// Build the next step's batch over consecutive sequences.
-		active := e.compact(cands, solo)
-		if len(active) == 0 {
+		streams = e.compact(live, solo)
+		if len(streams) == 0 {
 			break
 		}
-		e.draftFor(active, draft, r.MaxTokens)
+		e.draftFor(streams, draft, r.MaxTokens)
 		e.batch.Clear()
-		for _, c := range active {
-			c.outs = append(c.outs[:0], e.batch.NumTokens())
-			e.batch.Add(c.next, nil, c.pos, true, c.seq)
-			for j, d := range c.drafts {
-				c.outs = append(c.outs, e.batch.NumTokens())
-				e.batch.Add(d, nil, c.pos+j+1, true, c.seq)
+		for _, st := range streams {
+			st.outs = append(st.outs[:0], e.batch.NumTokens())
+			e.batch.Add(st.next, nil, st.pos, true, st.seq)
+			for j, d := range st.drafts {
+				st.outs = append(st.outs, e.batch.NumTokens())
+				e.batch.Add(d, nil, st.pos+j+1, true, st.seq)
 			}
 			res.Timing.Steps++
-			res.Timing.DraftTokens += len(c.drafts)
+			res.Timing.DraftTokens += len(st.drafts)
 		}
 		if ctx.Err() != nil {
 			for _, c := range cands {
@@ -422,35 +511,38 @@ var (
 	ngramMin = 2
 )
 
-// draftFor sets each active candidate's drafts, at most n tokens. Several
-// candidates get drafts of one length: llama.cpp decodes split-KV sequences in
-// one pass only when each has as many tokens in the batch, so shorter drafts
-// are padded (repeating their last token: a guess like any other, verified
-// the same way).
-func (e *Engine) draftFor(active []*cand, n, maxTokens int) {
+// draftFor sets each stream's drafts, at most n tokens (streams with drafts
+// have one candidate each). Several streams get drafts of one length: llama.cpp
+// decodes split-KV sequences in one pass only when each has as many tokens in
+// the batch, so shorter drafts are padded (repeating their last token: a guess
+// like any other, verified the same way).
+func (e *Engine) draftFor(active []*stream, n, maxTokens int) {
+	if n <= 0 {
+		return
+	}
 	room := n
-	for _, c := range active {
+	for _, st := range active {
 		// positions up to perSeq-2 (the emit check's limit), tokens up to maxTokens
-		room = min(room, e.perSeq-2-c.pos, maxTokens-c.tokens-1)
+		room = min(room, e.perSeq-2-st.pos, maxTokens-st.members[0].tokens-1)
 	}
 	longest := 0
-	for _, c := range active {
-		c.drafts = c.drafts[:0]
+	for _, st := range active {
+		st.drafts = st.drafts[:0]
 		if room > 0 {
-			c.drafts = append(c.drafts, lookupDraft(c.hist, room)...)
+			st.drafts = append(st.drafts, lookupDraft(st.hist, room)...)
 		}
-		longest = max(longest, len(c.drafts))
+		longest = max(longest, len(st.drafts))
 	}
 	if len(active) == 1 {
 		return
 	}
-	for _, c := range active {
-		for len(c.drafts) < longest {
-			last := c.next
-			if len(c.drafts) > 0 {
-				last = c.drafts[len(c.drafts)-1]
+	for _, st := range active {
+		for len(st.drafts) < longest {
+			last := st.next
+			if len(st.drafts) > 0 {
+				last = st.drafts[len(st.drafts)-1]
 			}
-			c.drafts = append(c.drafts, last)
+			st.drafts = append(st.drafts, last)
 		}
 	}
 }
@@ -477,26 +569,21 @@ func lookupDraft(hist []int, n int) []int {
 	return nil
 }
 
-// compact returns the unfinished candidates in sequence order. llama.cpp
-// decodes a batch of split-KV sequences in one pass only when their ids are
+// compact returns the live streams in sequence order. llama.cpp decodes a
+// batch of split-KV sequences in one pass only when their ids are
 // consecutive; otherwise it runs one pass per run of consecutive ids, paying
-// for the weights again each time. So when a candidate finishes below others,
-// the highest one moves into its sequence (a full KV copy, done once, at the
-// next Decode).
-func (e *Engine) compact(cands []*cand, solo bool) []*cand {
-	var active []*cand
-	for _, c := range cands {
-		if c.finish == "" {
-			active = append(active, c)
-		}
-	}
+// for the weights again each time. So when a stream ends below others, the
+// highest one moves into its sequence (a full KV copy, done once, at the next
+// Decode).
+func (e *Engine) compact(live []*stream, solo bool) []*stream {
+	active := slices.Clone(live)
 	if solo || len(active) == 0 {
 		return active
 	}
 	sort.Slice(active, func(a, b int) bool { return active[a].seq < active[b].seq })
 	for i := range active {
 		if hi := active[len(active)-1]; active[i].seq != i && hi.seq > i {
-			// seq i is free (candidates occupy 0..K-1, the active ones in order)
+			// seq i is free (streams occupy 0..K-1, the live ones in order)
 			e.lctx.KvCacheSeqCp(hi.seq, i, -1, -1)
 			e.lctx.KvCacheSeqRm(hi.seq, -1, -1)
 			hi.seq = i

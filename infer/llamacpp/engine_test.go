@@ -392,3 +392,60 @@ func TestQueuedRequestGivesUpAtDeadline(t *testing.T) {
 	// The engine is free again.
 	gen(t, e, infer.Request{Messages: ask("after"), MaxTokens: 4})
 }
+
+// sameAsAlone checks that every candidate of r (K > 1: candidates share a
+// stream until they draw different tokens) is the one a request for that
+// candidate alone gives (K=1, First=i: its own stream from the start), and
+// returns the request's result.
+func sameAsAlone(t *testing.T, e *Engine, r infer.Request) infer.Result {
+	t.Helper()
+	all := gen(t, e, r)
+	for i := range all.Candidates {
+		one := r
+		one.K, one.First = 1, r.First+i
+		alone := gen(t, e, one)
+		if !sameCandidate(all.Candidates[i], alone.Candidates[0]) {
+			t.Errorf("temperature %v seed %d, candidate %d:\namong %d %+v\nalone    %+v", r.Temperature, r.Seed, i, r.K, all.Candidates[i], alone.Candidates[0])
+		}
+	}
+	return all
+}
+
+// Candidates that draw the same tokens share one stream and fork when they
+// differ: no candidate may change, and the forward passes saved must show.
+// SmolLM2 with flash attention computes the same logits whatever the batch
+// shape (see TestDraftSameOutputSmolLM), so the comparison is exact.
+func TestSharedStreamsSameCandidates(t *testing.T) {
+	e, err := Load(smolModel(t), infer.Options{Threads: 2, ContextSize: 1024, Parallel: 4, FlashAttention: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	forked := false
+	for _, temp := range []float32{0.3, 1.0} {
+		r := codeRequest(4)
+		r.Temperature = temp
+		res := sameAsAlone(t, e, r)
+		texts := map[string]bool{}
+		for _, c := range res.Candidates {
+			texts[c.Text] = true
+		}
+		forked = forked || len(texts) > 1
+		tm := res.Timing
+		t.Logf("temperature %v: %d distinct of 4, %d tokens, %d drawn from shared passes, %d stream steps", temp, len(texts), tm.TokensGenerated, tm.SharedTokens, tm.Steps)
+		if tm.SharedTokens == 0 || tm.Steps+tm.SharedTokens != tm.TokensGenerated-1 {
+			t.Errorf("temperature %v: timing %+v: want shared draws, and each drawn token either a stream's own or shared", temp, tm)
+		}
+	}
+	if !forked {
+		t.Error("no request had candidates that differ: the fork path was not exercised")
+	}
+}
+
+func TestSharedStreamsTiny(t *testing.T) {
+	e := loadTiny(t, infer.Options{})
+	r := infer.Request{Messages: ask("sum by group"), K: 4, Temperature: 1, Seed: 11, MaxTokens: 24, Stop: []string{"e", "t"}}
+	sameAsAlone(t, e, r)
+	r.K, r.First, r.Temperature = 3, 1, 0.8 // sampled only, as after a failed greedy candidate
+	sameAsAlone(t, e, r)
+}
