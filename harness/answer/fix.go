@@ -19,6 +19,7 @@ import (
 
 var (
 	undefinedNameRe = regexp.MustCompile(`NameError: name '(\w+)' is not defined`)
+	noAttributeRe   = regexp.MustCompile(`AttributeError: 'DataFrame' object has no attribute '(\w+)'`)
 )
 
 // Fix is one rewritten candidate and what was changed.
@@ -37,6 +38,11 @@ func SchemaFixes(code, errText string, tables []*schema.Table, keys []schema.Joi
 			out = append(out, Fix{replaceName(code, m[1], t), fmt.Sprintf("table %s -> %s", m[1], t)})
 		}
 	}
+	if m := noAttributeRe.FindStringSubmatch(errText); m != nil {
+		if fixed := columnsAsExpressions(code, tables); fixed != code {
+			out = append(out, Fix{fixed, fmt.Sprintf("table.%s -> pl.col(%q)", m[1], m[1])})
+		}
+	}
 	if col, valid, ok := prompt.MissingColumn(errText); ok {
 		if to := respelled(col, valid); to != "" {
 			out = append(out, Fix{replaceColumn(code, col, to), fmt.Sprintf("column %s -> %s", col, to)})
@@ -46,6 +52,9 @@ func SchemaFixes(code, errText string, tables []*schema.Table, keys []schema.Joi
 			out = append(out, Fix{replaceName(code, t.Ref.Name, renamed), fmt.Sprintf("%s column %s renamed %s", t.Ref.Name, from, col)})
 		}
 		frame := tableWithColumns(tables, valid)
+		if frame == nil {
+			frame = joinedRoot(code, tables, valid)
+		}
 		if frame == nil {
 			return out
 		}
@@ -60,6 +69,45 @@ func SchemaFixes(code, errText string, tables []*schema.Table, keys []schema.Joi
 		}
 	}
 	return out
+}
+
+// columnsAsExpressions rewrites pandas-style column access on a table
+// (sk_films.rating, Polars has no such attribute) as the expression
+// pl.col("rating"), which is what a filter, select or with_columns on that
+// table needs; a method call (sk_films.filter) is left alone, as is an
+// attribute that is no column of that table.
+func columnsAsExpressions(code string, tables []*schema.Table) string {
+	type token struct {
+		i, j int
+		name string
+		attr bool
+	}
+	var toks []token
+	scanNames(code, func(i, j int, n string, attr bool) { toks = append(toks, token{i, j, n, attr}) }, func(int, int) {})
+	var b strings.Builder
+	at := 0
+	for k := 0; k+1 < len(toks); k++ {
+		t, c := toks[k], toks[k+1]
+		if t.attr || !c.attr || strings.TrimSpace(code[t.j:c.i]) != "." {
+			continue
+		}
+		if rest := strings.TrimLeft(code[c.j:], " \t"); strings.HasPrefix(rest, "(") {
+			continue // a method
+		}
+		owner := false
+		for _, tb := range tables {
+			owner = owner || tb.Ref.Name == t.name && hasColumn(tb, c.name)
+		}
+		if !owner {
+			continue
+		}
+		b.WriteString(code[at:t.i])
+		fmt.Fprintf(&b, "pl.col(%q)", c.name)
+		at = c.j
+		k++
+	}
+	b.WriteString(code[at:])
+	return b.String()
 }
 
 // tableNamed is the one question table a made-up name stands for: the same
@@ -178,6 +226,44 @@ func tableWithColumns(tables []*schema.Table, cols []string) *schema.Table {
 	return nil
 }
 
+// joinedRoot is the table a joined frame (columns cols) started from: of the
+// question tables the code uses whose columns the frame all has (the left
+// side of a join keeps its names), the one the code names first. A join
+// inserted right after it reaches the frame like the joins already there.
+func joinedRoot(code string, tables []*schema.Table, cols []string) *schema.Table {
+	have := map[string]bool{}
+	for _, c := range cols {
+		have[c] = true
+	}
+	var root *schema.Table
+	first := len(code)
+	for _, t := range tables {
+		at := firstUse(code, t.Ref.Name)
+		if at < 0 || at >= first {
+			continue
+		}
+		all := true
+		for _, c := range t.Columns {
+			all = all && have[c.Name]
+		}
+		if all {
+			root, first = t, at
+		}
+	}
+	return root
+}
+
+// firstUse is the offset of the first use of the Python name in code, -1 when none.
+func firstUse(code, name string) int {
+	at := -1
+	scanNames(code, func(i, _ int, n string, attr bool) {
+		if at < 0 && n == name && !attr {
+			at = i
+		}
+	}, func(int, int) {})
+	return at
+}
+
 func hasColumn(t *schema.Table, name string) bool {
 	for _, c := range t.Columns {
 		if c.Name == name {
@@ -240,11 +326,7 @@ func replaceName(code, old, new string) string {
 }
 
 // mentionsName reports whether code uses the Python name (outside strings).
-func mentionsName(code, name string) bool {
-	found := false
-	scanNames(code, func(_, _ int, n string, attr bool) { found = found || n == name && !attr }, func(int, int) {})
-	return found
-}
+func mentionsName(code, name string) bool { return firstUse(code, name) >= 0 }
 
 // scanNames walks code, calling name for each identifier (attr: it follows a
 // dot) and other for every other span, strings and comments included, so the

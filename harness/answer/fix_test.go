@@ -170,3 +170,56 @@ func TestSchemaFixRespellsAColumn(t *testing.T) {
 		}
 	}
 }
+
+// Pandas-style column access (sk_films.rating) becomes pl.col("rating");
+// methods, other tables' names and attributes that are no column stay.
+func TestSchemaFixColumnAttributes(t *testing.T) {
+	tables := describe(t, devTables(t, "sk_films"))
+	for _, c := range []struct{ code, want string }{
+		{`result = sk_films.filter(sk_films.rating == "R")`, `result = sk_films.filter(pl.col("rating") == "R")`},
+		{`result = sk_films.filter((sk_films.length_min > 150) & (sk_films . rating == "PG"))`, `result = sk_films.filter((pl.col("length_min") > 150) & (pl.col("rating") == "PG"))`},
+		{`result = sk_films.filter(sk_films.rating.is_in(["R"])).sort("title")`, `result = sk_films.filter(pl.col("rating").is_in(["R"])).sort("title")`},
+	} {
+		fixes := SchemaFixes(c.code, `AttributeError: 'DataFrame' object has no attribute 'rating'`, tables, nil)
+		if len(fixes) != 1 || fixes[0].Code != c.want {
+			t.Errorf("%s: fixes %+v, want %s", c.code, fixes, c.want)
+		}
+	}
+	for _, code := range []string{
+		`result = sk_films.filter(sk_films.height > 0)`, // a DataFrame property, not a column
+		`result = other.filter(other.rating == "R")`,    // not a question table
+		`result = sk_films.rating(3)`,                   // a call
+	} {
+		if fixes := SchemaFixes(code, `AttributeError: 'DataFrame' object has no attribute 'x'`, tables, nil); len(fixes) != 0 {
+			t.Errorf("%s: fixes %+v, want none", code, fixes)
+		}
+	}
+}
+
+// A column missing from a frame that is already a join is joined in from the
+// table the chain starts with.
+func TestSchemaFixJoinsIntoAJoinedFrame(t *testing.T) {
+	tables := describe(t, devTables(t, "sp_performance", "sp_singer", "sp_concert"))
+	perf, singer := tables[0], tables[1]
+	var valid []string
+	seen := map[string]bool{}
+	for _, c := range perf.Columns {
+		valid, seen[c.Name] = append(valid, `"`+c.Name+`"`), true
+	}
+	for _, c := range singer.Columns {
+		switch {
+		case c.Name == "singer_id":
+		case seen[c.Name]:
+			valid = append(valid, `"`+c.Name+`_right"`)
+		default:
+			valid = append(valid, `"`+c.Name+`"`)
+		}
+	}
+	code := `result = sp_performance.join(sp_singer, on="singer_id").select("name", "concert_name")`
+	err := `ColumnNotFoundError: unable to find column "concert_name"; valid columns: [` + strings.Join(valid, ", ") + `]`
+	fixes := SchemaFixes(code, err, tables, schema.JoinKeys(tables))
+	want := `result = sp_performance.join(sp_concert, on="concert_id").join(sp_singer, on="singer_id").select("name", "concert_name")`
+	if len(fixes) != 1 || fixes[0].Code != want {
+		t.Errorf("fixes %+v, want %s", fixes, want)
+	}
+}
