@@ -20,27 +20,28 @@ import (
 // settings, which example bank. Settings come from defaults, then --config,
 // then any flag given explicitly.
 type solverFlags struct {
-	flags     *pflag.FlagSet
-	Model     string
-	Config    string
-	Python    string
-	Bank      []string
-	NoBank    bool
-	K         int
-	KSingle   int
-	Temp      float32
-	MaxTokens int
-	Examples  int
-	Budget    float64
-	Repair    bool
-	Threads   int
-	GPULayers string
-	CtxSize   int
-	Workers   int
-	EngineLog bool
-	KVCache   string
-	Batch     int
-	FlashAttn bool
+	flags        *pflag.FlagSet
+	Model        string
+	Config       string
+	Python       string
+	Bank         []string
+	NoBank       bool
+	K            int
+	KSingle      int
+	Temp         float32
+	MaxTokens    int
+	Examples     int
+	Budget       float64
+	Repair       bool
+	Threads      int
+	GPULayers    string
+	CtxSize      int
+	Workers      int
+	EngineLog    bool
+	KVCache      string
+	Batch        int
+	CacheEntries int
+	FlashAttn    bool
 	// --device and the measured figures it decides from (device.go).
 	Device        string
 	DeviceFigures string
@@ -68,6 +69,7 @@ func (f *solverFlags) add(c *cobra.Command) {
 	fl.IntVar(&f.Workers, "workers", 0, "Polars workers (default min(k, cores), at least 2)")
 	fl.BoolVar(&f.EngineLog, "engine-log", false, "print llama.cpp's load and context logs")
 	fl.StringVar(&f.KVCache, "kv-cache", "", "KV cache type: f16 (default), q8_0 or q4_0 (less memory; q4_0/q8_0 need --flash-attn)")
+	fl.IntVar(&f.CacheEntries, "cache-entries", 0, "prefix cache entries, each a sequence of --ctx KV cells (default 4)")
 	fl.IntVar(&f.Batch, "batch", 0, "prompt micro-batch size (default 512): smaller lowers compute-buffer memory")
 	fl.BoolVar(&f.FlashAttn, "flash-attn", false, "flash attention (needed by a quantized KV cache)")
 	fl.StringVar(&f.Device, "device", "auto", "cpu, gpu or auto: auto takes the GPU only when one is usable and its measured plan scores higher (logged at start)")
@@ -129,7 +131,7 @@ func (f *solverFlags) open(ctx context.Context, info *log.Logger) (*answer.Stack
 		NoBank: f.NoBank, BankFiles: f.Bank, Log: info,
 		Engine: infer.Options{
 			Threads: f.Threads, GPULayers: gpu, ContextSize: f.CtxSize,
-			KVCacheType: strings.TrimPrefix(f.KVCache, "f16"), BatchSize: f.Batch, FlashAttention: f.FlashAttn,
+			KVCacheType: strings.TrimPrefix(f.KVCache, "f16"), BatchSize: f.Batch, FlashAttention: f.FlashAttn, CacheEntries: f.CacheEntries,
 		},
 	})
 }
