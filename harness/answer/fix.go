@@ -20,6 +20,7 @@ import (
 var (
 	undefinedNameRe = regexp.MustCompile(`NameError: name '(\w+)' is not defined`)
 	noAttributeRe   = regexp.MustCompile(`AttributeError: 'DataFrame' object has no attribute '(\w+)'`)
+	joinOnRe        = regexp.MustCompile(`\.join\(\s*(\w+)\s*,\s*on\s*=\s*["'](\w+)["']`)
 )
 
 // Fix is one rewritten candidate and what was changed.
@@ -39,11 +40,14 @@ func SchemaFixes(code, errText string, tables []*schema.Table, keys []schema.Joi
 		}
 	}
 	if m := noAttributeRe.FindStringSubmatch(errText); m != nil {
-		if fixed := columnsAsExpressions(code, tables); fixed != code {
-			out = append(out, Fix{fixed, fmt.Sprintf("table.%s -> pl.col(%q)", m[1], m[1])})
+		if fixed, cols := columnsAsExpressions(code, tables); len(cols) > 0 {
+			out = append(out, Fix{fixed, "table.column -> pl.col: " + strings.Join(cols, ", ")})
 		}
 	}
 	if col, valid, ok := prompt.MissingColumn(errText); ok {
+		if fixed, why := joinOnKeyPair(code, col, tables, keys); why != "" {
+			out = append(out, Fix{fixed, why})
+		}
 		if to := respelled(col, valid); to != "" {
 			out = append(out, Fix{replaceColumn(code, col, to), fmt.Sprintf("column %s -> %s", col, to)})
 		}
@@ -71,12 +75,53 @@ func SchemaFixes(code, errText string, tables []*schema.Table, keys []schema.Joi
 	return out
 }
 
+// joinOnKeyPair rewrites a join on one key name that only one side has,
+// .join(t, on="col"), as left_on/right_on from the join key pair that links
+// the two sides: prefixed keys name one thing differently on each side
+// (l_bookkey, b_bookkey; o_custkey, c_custkey). When t lacks col, col is the
+// left side's and t's column is its pair's; when t has it, the left side's is
+// the pair's column on a table the code uses.
+func joinOnKeyPair(code, col string, tables []*schema.Table, keys []schema.JoinKey) (string, string) {
+	byName := map[string]*schema.Table{}
+	for _, t := range tables {
+		byName[t.Ref.Name] = t
+	}
+	for _, m := range joinOnRe.FindAllStringSubmatchIndex(code, -1) {
+		right, on := code[m[2]:m[3]], code[m[4]:m[5]]
+		t := byName[right]
+		if on != col || t == nil {
+			continue
+		}
+		for _, k := range keys {
+			// both orientations of the pair: t's side first, then the other side
+			for _, side := range [][4]string{{k.Parent, k.ParentOn, k.Child, k.ChildOn}, {k.Child, k.ChildOn, k.Parent, k.ParentOn}} {
+				tName, tOn, other, otherOn := side[0], side[1], side[2], side[3]
+				if tName != right || other == right {
+					continue
+				}
+				var leftOn, rightOn string
+				switch {
+				case !hasColumn(t, on) && otherOn == on:
+					leftOn, rightOn = on, tOn
+				case hasColumn(t, on) && tOn == on && otherOn != on && mentionsName(code, other):
+					leftOn, rightOn = otherOn, on
+				default:
+					continue
+				}
+				fixed := code[:m[0]] + fmt.Sprintf(".join(%s, left_on=%q, right_on=%q", right, leftOn, rightOn) + code[m[1]:]
+				return fixed, fmt.Sprintf("join %s on %s -> left_on %s, right_on %s", right, on, leftOn, rightOn)
+			}
+		}
+	}
+	return code, ""
+}
+
 // columnsAsExpressions rewrites pandas-style column access on a table
 // (sk_films.rating, Polars has no such attribute) as the expression
 // pl.col("rating"), which is what a filter, select or with_columns on that
 // table needs; a method call (sk_films.filter) is left alone, as is an
 // attribute that is no column of that table.
-func columnsAsExpressions(code string, tables []*schema.Table) string {
+func columnsAsExpressions(code string, tables []*schema.Table) (string, []string) {
 	type token struct {
 		i, j int
 		name string
@@ -85,6 +130,7 @@ func columnsAsExpressions(code string, tables []*schema.Table) string {
 	var toks []token
 	scanNames(code, func(i, j int, n string, attr bool) { toks = append(toks, token{i, j, n, attr}) }, func(int, int) {})
 	var b strings.Builder
+	var cols []string
 	at := 0
 	for k := 0; k+1 < len(toks); k++ {
 		t, c := toks[k], toks[k+1]
@@ -103,11 +149,12 @@ func columnsAsExpressions(code string, tables []*schema.Table) string {
 		}
 		b.WriteString(code[at:t.i])
 		fmt.Fprintf(&b, "pl.col(%q)", c.name)
+		cols = append(cols, c.name)
 		at = c.j
 		k++
 	}
 	b.WriteString(code[at:])
-	return b.String()
+	return b.String(), cols
 }
 
 // tableNamed is the one question table a made-up name stands for: the same

@@ -223,3 +223,37 @@ func TestSchemaFixJoinsIntoAJoinedFrame(t *testing.T) {
 		t.Errorf("fixes %+v, want %s", fixes, want)
 	}
 }
+
+// A join on a key name only one side has becomes left_on/right_on from the
+// key pair: prefixed keys name one column differently on each side.
+func TestSchemaFixJoinOnAPrefixedKey(t *testing.T) {
+	tables := describe(t, devTables(t, "tpch_orders", "tpch_customer"))
+	keys := schema.JoinKeys(tables)
+	for _, c := range []struct{ code, col, want string }{
+		{`result = tpch_orders.join(tpch_customer, on="o_custkey").select("c_name")`, "o_custkey",
+			`result = tpch_orders.join(tpch_customer, left_on="o_custkey", right_on="c_custkey").select("c_name")`},
+		{`df = tpch_orders.filter(pl.col("o_totalprice") > 10)` + "\n" + `result = df.join(tpch_customer, on='c_custkey', how="left")`, "c_custkey",
+			`df = tpch_orders.filter(pl.col("o_totalprice") > 10)` + "\n" + `result = df.join(tpch_customer, left_on="o_custkey", right_on="c_custkey", how="left")`},
+		{`result = tpch_customer.join(tpch_orders, on="c_custkey")`, "c_custkey",
+			`result = tpch_customer.join(tpch_orders, left_on="c_custkey", right_on="o_custkey")`},
+	} {
+		err := `ColumnNotFoundError: unable to find column "` + c.col + `"; valid columns: ["x"]`
+		var got []string
+		for _, f := range SchemaFixes(c.code, err, tables, keys) {
+			if strings.HasPrefix(f.Why, "join ") {
+				got = append(got, f.Code)
+			}
+		}
+		if len(got) != 1 || got[0] != c.want {
+			t.Errorf("%s: join fixes %q, want %s", c.code, got, c.want)
+		}
+	}
+	// Another column, or a key both sides have: not this fix.
+	for _, code := range []string{`result = tpch_orders.join(tpch_customer, on="o_custkey")`, `result = tpch_orders.join(tpch_customer, on="c_name")`} {
+		for _, f := range SchemaFixes(code, `ColumnNotFoundError: unable to find column "c_phone"; valid columns: ["x"]`, tables, keys) {
+			if strings.HasPrefix(f.Why, "join ") {
+				t.Errorf("%s: unexpected %+v", code, f)
+			}
+		}
+	}
+}
