@@ -259,14 +259,7 @@ func tableWithColumns(tables []*schema.Table, cols []string) *schema.Table {
 		want[c] = true
 	}
 	for _, t := range tables {
-		if len(t.Columns) != len(want) {
-			continue
-		}
-		same := true
-		for _, c := range t.Columns {
-			same = same && want[c.Name]
-		}
-		if same {
+		if len(t.Columns) == len(want) && columnsIn(t, want) {
 			return t
 		}
 	}
@@ -289,11 +282,7 @@ func joinedRoot(code string, tables []*schema.Table, cols []string) *schema.Tabl
 		if at < 0 || at >= first {
 			continue
 		}
-		all := true
-		for _, c := range t.Columns {
-			all = all && have[c.Name]
-		}
-		if all {
+		if columnsIn(t, have) {
 			root, first = t, at
 		}
 	}
@@ -309,6 +298,16 @@ func firstUse(code, name string) int {
 		}
 	}, func(int, int) {})
 	return at
+}
+
+// columnsIn reports whether every column of t is in set.
+func columnsIn(t *schema.Table, set map[string]bool) bool {
+	for _, c := range t.Columns {
+		if !set[c.Name] {
+			return false
+		}
+	}
+	return true
 }
 
 func hasColumn(t *schema.Table, name string) bool {
