@@ -299,7 +299,7 @@ func stageMeans(samples []score.Sample, cats []string) (groups, series []string,
 // CompareMarkdown renders a comparison of B against A.
 func CompareMarkdown(c Comparison, alpha float64) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# %s vs %s\n\n", c.B, c.A)
+	fmt.Fprintf(&b, "# %s vs %s\n\nA is %s (the baseline), B is %s.\n\n", c.B, c.A, c.A, c.B)
 	fmt.Fprintf(&b, "Verdict at alpha %.2g: **%s** (exact McNemar p = %.4g on %d discordant pairs)\n\n", alpha, c.Verdict(alpha), c.P, c.RightOnlyInA+c.RightOnlyInB)
 	b.WriteString("| figure | A | B | delta |\n|---|---|---|---|\n")
 	fmt.Fprintf(&b, "| accuracy (%d paired questions) | %.1f%% | %.1f%% | %+.1f pts |\n", c.Paired, 100*c.AccuracyA, 100*c.AccuracyB, 100*(c.AccuracyB-c.AccuracyA))
@@ -334,10 +334,11 @@ func CompareMarkdown(c Comparison, alpha float64) string {
 	return b.String()
 }
 
-// WriteCompare writes a.Dir/compare-<B id>.md and returns its path.
-func WriteCompare(a, b Run, alpha float64) (string, Comparison, error) {
-	c := Compare(a, b)
-	path := filepath.Join(a.Dir, "compare-"+filepath.Base(b.Dir)+".md")
+// WriteCompare compares run (B) against the baseline (A), writes
+// run.Dir/compare-<baseline id>.md and returns its path.
+func WriteCompare(baseline, run Run, alpha float64) (string, Comparison, error) {
+	c := Compare(baseline, run)
+	path := filepath.Join(run.Dir, "compare-"+filepath.Base(baseline.Dir)+".md")
 	return path, c, os.WriteFile(path, []byte(CompareMarkdown(c, alpha)), 0o644)
 }
 

@@ -82,6 +82,14 @@ func TestCompareCountsFlips(t *testing.T) {
 	if !strings.Contains(md, "no significant difference") || !strings.Contains(md, "Fixed in B (5)") {
 		t.Errorf("markdown:\n%s", md)
 	}
+	// WriteCompare(baseline, run): the run is B, and its folder gets the file.
+	path, w, err := WriteCompare(a, b, 0.1)
+	if err != nil || filepath.Dir(path) != b.Dir || filepath.Base(path) != "compare-a.md" || w.RightOnlyInB != 5 {
+		t.Errorf("WriteCompare: %s, %d right only in the run, %v", path, w.RightOnlyInB, err)
+	}
+	if got, _ := os.ReadFile(path); !strings.HasPrefix(string(got), "# b vs a\n\nA is a (the baseline), B is b.") {
+		t.Errorf("compare file:\n%s", got)
+	}
 	// Reversed, B is worse than A.
 	if r := Compare(b, a); !r.Worse(0.25) || r.RightOnlyInA != 5 {
 		t.Errorf("reversed %+v", r)

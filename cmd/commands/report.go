@@ -20,19 +20,20 @@ type ReportOptions struct {
 func newCmdReport(ios *IOStreams) *cobra.Command {
 	o := &ReportOptions{IO: ios}
 	c := &cobra.Command{
-		Use:   "report RUNDIR [--compare RUNDIR2] | report --history RUNSDIR",
+		Use:   "report RUNDIR [--compare BASELINE] | report --history RUNSDIR",
 		Short: "Write a run's report.md with plots, compare two runs, or chart all runs",
 		Long: `report RUNDIR writes RUNDIR/report.md with PNG plots (accuracy by category, seconds per
 question, time per stage, score factors) and the failure-class table, and prints the strict and
 values-only accuracy and the class counts.
---compare RUNDIR2 pairs the questions of both runs, lists the flips and runs an exact McNemar
-test: RUNDIR2 is called better only when it wins more discordant pairs and p < --alpha. It shows
+--compare BASELINE pairs the questions of RUNDIR (B) and the baseline run (A), lists the flips
+and runs an exact McNemar test: RUNDIR is called better only when it wins more discordant pairs
+and p < --alpha, and the comparison goes to RUNDIR/compare-<baseline>.md. It shows
 the strict and the values-only accuracy (with its own McNemar p) and the classes of both runs.
 --history RUNSDIR writes RUNSDIR/history.md and history.png over every run folder in it.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error { return runReport(o, args) },
 	}
-	c.Flags().StringVar(&o.Compare, "compare", "", "second run folder to compare against RUNDIR")
+	c.Flags().StringVar(&o.Compare, "compare", "", "baseline run folder that RUNDIR is compared against (the older run)")
 	c.Flags().StringVar(&o.History, "history", "", "folder of run folders (e.g. runs/)")
 	c.Flags().Float64Var(&o.Alpha, "alpha", reports.DefaultAlpha, "significance level of the McNemar test")
 	return c
@@ -57,27 +58,27 @@ func runReport(o *ReportOptions, args []string) error {
 	if len(args) != 1 {
 		return usageError("report needs a RUNDIR (or --history RUNSDIR)")
 	}
-	a, err := reports.LoadRun(args[0])
+	run, err := reports.LoadRun(args[0])
 	if err != nil {
 		return usageError("%v", err)
 	}
 	if o.Compare == "" {
-		path, err := reports.Write(a)
+		path, err := reports.Write(run)
 		if err != nil {
 			return err
 		}
-		res := a.Results
+		res := run.Results
 		fmt.Fprintf(out, "accuracy %.1f%% (%d/%d), values-only %.1f%% (%d/%d)\n", 100*res.Accuracy, res.N, res.Questions,
 			100*res.ValuesAccuracy, res.ValuesN, res.Questions)
 		fmt.Fprintf(out, "classes: %s\n", score.ClassCounts(res))
 		fmt.Fprintf(out, "report: %s\n", path)
 		return nil
 	}
-	b, err := reports.LoadRun(o.Compare)
+	baseline, err := reports.LoadRun(o.Compare)
 	if err != nil {
 		return usageError("%v", err)
 	}
-	path, cmp, err := reports.WriteCompare(a, b, o.Alpha)
+	path, cmp, err := reports.WriteCompare(baseline, run, o.Alpha)
 	if err != nil {
 		return err
 	}
