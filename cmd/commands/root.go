@@ -12,6 +12,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"polarsbench/infer/llamacpp"
 )
 
 // ExitError carries an exit status other than 1 (2 means bad usage).
@@ -70,6 +72,10 @@ func Execute() int {
 	// long jobs stop cleanly and keep what they did (commands do not install their own).
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// llama.cpp's INFO logs (load, context, one line per tensor when quantizing)
+	// stay hidden unless a verb's own verbose flag shows them: finetune and
+	// improve quantize without one and used to print ~340 lines into the log.
+	llamacpp.SetVerbose(false)
 	ios := System()
 	err := NewRoot(ios).ExecuteContext(ctx)
 	if err == nil {
