@@ -36,25 +36,40 @@ static int pb_cpu_extra_bufts(char * out, size_t n) {
 	return count;
 }
 
-// A log tap: while installed, it keeps llama.cpp's "<buffer> model buffer size =
-// <MiB> MiB" lines (printed once per weight buffer at load) and forwards every
-// message to the callback it replaced (the binding's).
+// A log tap: while installed, it keeps llama.cpp's messages in a buffer (all of
+// them, or only the "<buffer> model buffer size = <MiB> MiB" lines printed once
+// per weight buffer at load; the last 8 KiB when they do not fit) and forwards
+// them to the callback it replaced (the binding's) unless told to hold them back.
 static pthread_mutex_t pb_tap_mu = PTHREAD_MUTEX_INITIALIZER;
 static pb_log_callback pb_prev_cb;
 static void * pb_prev_ud;
 static char pb_tap_buf[8192];
+static int pb_tap_all, pb_tap_forward;
 
-static void pb_tap_cb(int level, const char * text, void * ud) {
-	if (text && strstr(text, "model buffer size")) {
-		pthread_mutex_lock(&pb_tap_mu);
-		strncat(pb_tap_buf, text, sizeof(pb_tap_buf) - strlen(pb_tap_buf) - 1);
-		pthread_mutex_unlock(&pb_tap_mu);
+static void pb_tap_keep(const char * text) {
+	size_t cap = sizeof(pb_tap_buf) - 1, n = strlen(text), have = strlen(pb_tap_buf);
+	if (n > cap) { text += n - cap; n = cap; }
+	if (have + n > cap) {
+		size_t drop = have + n - cap;
+		memmove(pb_tap_buf, pb_tap_buf + drop, have - drop + 1);
+		have -= drop;
 	}
-	if (pb_prev_cb) pb_prev_cb(level, text, pb_prev_ud);
+	memcpy(pb_tap_buf + have, text, n + 1);
 }
 
-static void pb_tap_start(void) {
+static void pb_tap_cb(int level, const char * text, void * ud) {
+	if (text && (pb_tap_all || strstr(text, "model buffer size"))) {
+		pthread_mutex_lock(&pb_tap_mu);
+		pb_tap_keep(text);
+		pthread_mutex_unlock(&pb_tap_mu);
+	}
+	if (pb_tap_forward && pb_prev_cb) pb_prev_cb(level, text, pb_prev_ud);
+}
+
+static void pb_tap_start(int all, int forward) {
 	pb_tap_buf[0] = 0;
+	pb_tap_all = all;
+	pb_tap_forward = forward;
 	llama_log_get(&pb_prev_cb, &pb_prev_ud);
 	llama_log_set(pb_tap_cb, NULL);
 }
@@ -87,23 +102,38 @@ func CPUExtraBufferTypes() []string {
 	return strings.Fields(C.GoString((*C.char)(unsafe.Pointer(&buf[0]))))
 }
 
-// tapMu serialises loads: the log tap is process-wide.
+// tapMu serialises loads and quantizations: the log tap is process-wide.
 var tapMu sync.Mutex
+
+// withLogTap runs fn while the log tap is installed and returns what it kept:
+// every message (all) or only the buffer-size lines; forward false holds the
+// messages back from the binding, which would print them.
+func withLogTap(all, forward bool, fn func()) string {
+	tapMu.Lock()
+	defer tapMu.Unlock()
+	C.pb_tap_start(cBool(all), cBool(forward))
+	func() {
+		defer C.pb_tap_stop()
+		fn()
+	}()
+	return C.GoString(C.pb_tap_text())
+}
+
+func cBool(b bool) C.int {
+	if b {
+		return 1
+	}
+	return 0
+}
 
 var bufferLine = regexp.MustCompile(`(\S+) model buffer size = +([0-9.]+) MiB`)
 
 // withBufferTap runs load while recording the weight buffers llama.cpp reports,
 // returning MiB by buffer type name ("CPU_REPACK", "CPU_Mapped", "CUDA0", ...).
 func withBufferTap(load func()) map[string]float64 {
-	tapMu.Lock()
-	defer tapMu.Unlock()
-	C.pb_tap_start()
-	func() {
-		defer C.pb_tap_stop()
-		load()
-	}()
+	text := withLogTap(false, true, load)
 	out := map[string]float64{}
-	for _, m := range bufferLine.FindAllStringSubmatch(C.GoString(C.pb_tap_text()), -1) {
+	for _, m := range bufferLine.FindAllStringSubmatch(text, -1) {
 		if v, err := strconv.ParseFloat(m[2], 64); err == nil {
 			out[m[1]] += v
 		}

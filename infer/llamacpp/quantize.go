@@ -1,7 +1,9 @@
 package llamacpp
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"runtime"
 	"strings"
@@ -51,12 +53,35 @@ func Quantize(in, out, typ string) error {
 		return fmt.Errorf("quantize: input and output are the same file")
 	}
 	backendInit()
-	if rc := quantizeFile(in, out, ftype, runtime.NumCPU()); rc != 0 {
+	// llama.cpp logs a line or more per tensor, warnings included (the K-quant
+	// fallbacks of small models): shown only when INFO logs are (SetVerbose), and
+	// their last lines go into the error when it fails.
+	verbose := slog.Default().Enabled(context.Background(), slog.LevelInfo)
+	var rc uint32
+	logText := withLogTap(true, verbose, func() { rc = quantizeFile(in, out, ftype, runtime.NumCPU()) })
+	if rc != 0 {
 		os.Remove(out)
-		return fmt.Errorf("quantize: llama.cpp failed on %s (code %d)", in, rc)
+		return fmt.Errorf("quantize: llama.cpp failed on %s (code %d): %s", in, rc, lastLines(logText, 3))
 	}
 	if _, err := infer.Inspect(out); err != nil {
 		return fmt.Errorf("quantize: the output does not validate: %w", err)
 	}
 	return nil
+}
+
+// lastLines is the last n non-empty lines of text, joined by " | ".
+func lastLines(text string, n int) string {
+	var lines []string
+	for _, l := range strings.Split(text, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	if len(lines) == 0 {
+		return "no log"
+	}
+	return strings.Join(lines, " | ")
 }

@@ -2,7 +2,11 @@ package llamacpp
 
 import (
 	"context"
+	"io"
+	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 
 	"polarsbench/infer"
@@ -44,4 +48,55 @@ func TestQuantizeQ8(t *testing.T) {
 	if err := Quantize(filepath.Join(t.TempDir(), "missing.gguf"), out, "q8_0"); err == nil {
 		t.Error("missing input accepted")
 	}
+}
+
+// TestQuantizeQuiet: with INFO logs hidden (SetVerbose(false), as every verb
+// starts), quantizing prints nothing on stderr, not even the per-tensor
+// fallback warnings the tiny model causes; with them shown, it prints its log.
+func TestQuantizeQuiet(t *testing.T) {
+	in := tinyModel(t)
+	quantize := func() string {
+		out := filepath.Join(t.TempDir(), "tiny-q4km.gguf")
+		var err error
+		printed := captureStderr(t, func() { err = Quantize(in, out, "q4_k_m") })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return printed
+	}
+	SetVerbose(false)
+	if printed := quantize(); printed != "" {
+		t.Errorf("quiet quantize printed %d bytes: %.200q", len(printed), printed)
+	}
+	SetVerbose(true)
+	defer SetVerbose(false)
+	if printed := quantize(); !strings.Contains(printed, "llama_model_quantize") {
+		t.Errorf("verbose quantize printed no log: %.200q", printed)
+	}
+	if got := lastLines("a\n\nb\nc\n", 2); got != "b | c" {
+		t.Errorf("lastLines = %q", got)
+	}
+}
+
+// captureStderr returns what fn writes to file descriptor 2 (C code included).
+func captureStderr(t *testing.T, fn func()) string {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved, err := syscall.Dup(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan string)
+	go func() { b, _ := io.ReadAll(r); done <- string(b) }()
+	if err := syscall.Dup2(int(w.Fd()), 2); err != nil {
+		t.Fatal(err)
+	}
+	fn()
+	syscall.Dup2(saved, 2)
+	syscall.Close(saved)
+	w.Close()
+	return <-done
 }
