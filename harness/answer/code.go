@@ -33,6 +33,14 @@ var renames = []struct {
 	{regexp.MustCompile(`\.idx(max|min)\(`), ".arg_$1("},
 	{regexp.MustCompile(`\.is(?:null|na)\(`), ".is_null("},
 	{regexp.MustCompile(`\.not(?:null|na)\(`), ".is_not_null("},
+	// Made-up boolean tests (no Polars type has either name): a Boolean
+	// column already is its own test.
+	{regexp.MustCompile(`\.is_true\(\s*\)`), ""},
+	{regexp.MustCompile(`\.is_false\(\s*\)`), ".not_()"},
+	// String methods called on an expression without its .str namespace. Only
+	// right after a call's ")" (pl.col("a").contains(...)): Python's own
+	// strings have none of these names, but a variable might.
+	{regexp.MustCompile(`\)\.(contains|starts_with|ends_with|to_date|to_datetime|strptime|len_chars|to_lowercase|to_uppercase)\(`), ").str.$1("},
 	// rolling(3).mean() is the pandas spelling; Polars 1.x wants rolling_mean(window_size=3).
 	{regexp.MustCompile(`\.rolling\(\s*(?:window(?:_size)?\s*=\s*)?(\d+)\s*\)\.(mean|sum|min|max|std|median)\(\)`), ".rolling_$2(window_size=$1)"},
 }
@@ -55,6 +63,7 @@ func Normalize(code string) string {
 		out = r.from.ReplaceAllString(out, r.to)
 	}
 	out = closeBrackets(out)
+	out = groupComparisons(out)
 	if lazyHint.MatchString(out) {
 		out += "\nif isinstance(result, pl.LazyFrame):\n    result = result.collect()"
 	}
@@ -135,4 +144,213 @@ func stringEnd(code string, i int) (end int, ok bool) {
 		}
 	}
 	return 0, false
+}
+
+// groupComparisons puts parentheses around each comparison that is an operand
+// of & or | inside a call's or a list's argument, as in
+// filter(pl.col("age") > 30 & pl.col("is_male")) ->
+// filter((pl.col("age") > 30) & pl.col("is_male")). Python binds & and |
+// tighter than comparisons, so the code means pl.col("age") > (30 & is_male):
+// it either fails (a string operand of & becomes a column name) or, worse,
+// runs and filters on something else. Polars code never means that (it would
+// be a bitwise and of a literal with a column). Arguments holding a lambda, a
+// slice or dict colon, a walrus, a comment or Python's and/or/not/if are left
+// alone.
+// Code with mismatched brackets or an open string is returned as it is.
+func groupComparisons(code string) string {
+	if _, state := scanBrackets(code); state != bracketsOpen {
+		return code
+	}
+	out, _ := rewriteGroups(code, 0, 0)
+	return out
+}
+
+// rewriteGroups copies code from i up to the closer of the group it is in
+// (0 at the top level), rewriting the arguments of every group inside it, and
+// returns the copy and the index of the closer.
+func rewriteGroups(code string, i int, closer byte) (string, int) {
+	var b strings.Builder
+	for ; i < len(code); i++ {
+		switch c := code[i]; c {
+		case '#':
+			j := i
+			for j < len(code) && code[j] != '\n' {
+				j++
+			}
+			b.WriteString(code[i:j])
+			i = j - 1
+		case '"', '\'':
+			end, ok := stringEnd(code, i)
+			if !ok {
+				end = len(code) - 1
+			}
+			b.WriteString(code[i : end+1])
+			i = end
+		case '(', '[', '{':
+			inner, end := rewriteGroups(code, i+1, map[byte]byte{'(': ')', '[': ']', '{': '}'}[c])
+			if c != '{' {
+				inner = groupArguments(inner)
+			}
+			b.WriteByte(c)
+			b.WriteString(inner)
+			if end < len(code) {
+				b.WriteByte(code[end])
+			}
+			i = end
+		case ')', ']', '}':
+			if c == closer {
+				return b.String(), i
+			}
+			b.WriteByte(c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String(), i
+}
+
+var (
+	keywordArg    = regexp.MustCompile(`^\s*[A-Za-z_]\w*\s*=[^=]`)
+	pythonLogical = regexp.MustCompile(`\b(lambda|and|or|not|if|else|for)\b`)
+)
+
+// groupArguments applies the grouping to each top-level argument of a group's text.
+func groupArguments(inner string) string {
+	var args []string
+	start := 0
+	for _, t := range topLevel(inner) {
+		if t.op == "," {
+			args = append(args, inner[start:t.at])
+			start = t.at + 1
+		}
+	}
+	args = append(args, inner[start:])
+	for i, a := range args {
+		prefix := ""
+		if m := keywordArg.FindString(a); m != "" {
+			prefix, a = m[:len(m)-1], a[len(m)-1:]
+		}
+		args[i] = prefix + groupArgument(a)
+	}
+	return strings.Join(args, ",")
+}
+
+// groupArgument parenthesizes the comparisons among the &/| operands of one argument.
+func groupArgument(a string) string {
+	toks := topLevel(a)
+	var cuts []int
+	compares := false
+	for _, t := range toks {
+		switch t.op {
+		case "&", "|":
+			cuts = append(cuts, t.at)
+		case ":", ":=", "=":
+			return a
+		case ",":
+		default:
+			compares = true
+		}
+	}
+	if code := stripStrings(a); len(cuts) == 0 || !compares || pythonLogical.MatchString(code) || strings.Contains(code, "#") {
+		return a
+	}
+	var b strings.Builder
+	start := 0
+	for _, end := range append(cuts, len(a)) {
+		seg := a[start:end]
+		if hasComparison(seg) {
+			body := strings.TrimSpace(seg)
+			lead := seg[:strings.Index(seg, body)]
+			b.WriteString(lead + "(" + body + ")" + seg[len(lead)+len(body):])
+		} else {
+			b.WriteString(seg)
+		}
+		if end < len(a) {
+			b.WriteByte(a[end])
+		}
+		start = end + 1
+	}
+	return b.String()
+}
+
+func hasComparison(seg string) bool {
+	for _, t := range topLevel(seg) {
+		switch t.op {
+		case "&", "|", ",", ":", ":=", "=":
+		default:
+			return true
+		}
+	}
+	return false
+}
+
+// operator is one operator token at the top level of a text (outside its
+// brackets and strings): a comparison, &, |, a comma, a colon or an = sign.
+type operator struct {
+	op string
+	at int
+}
+
+func topLevel(s string) []operator {
+	var ops []operator
+	depth := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '#':
+			for i < len(s) && s[i] != '\n' {
+				i++
+			}
+		case c == '"' || c == '\'':
+			end, ok := stringEnd(s, i)
+			if !ok {
+				return ops
+			}
+			i = end
+		case c == '(' || c == '[' || c == '{':
+			depth++
+		case c == ')' || c == ']' || c == '}':
+			depth--
+		case depth > 0:
+		case c == ',' || c == '&' || c == '|' || c == ':':
+			op := string(c)
+			if i+1 < len(s) && s[i+1] == '=' {
+				op += "="
+				i++
+			}
+			ops = append(ops, operator{op, i - len(op) + 1})
+		case c == '=' || c == '!' || c == '<' || c == '>':
+			if i+1 < len(s) && s[i+1] == c && (c == '<' || c == '>') {
+				return append(ops, operator{":", i}) // << or >>: shifts, leave the argument alone
+			}
+			op := string(c)
+			if i+1 < len(s) && s[i+1] == '=' {
+				op += "="
+				i++
+			}
+			if op == "!" {
+				continue
+			}
+			ops = append(ops, operator{op, i - len(op) + 1})
+		}
+	}
+	return ops
+}
+
+// stripStrings blanks string literals, so that words inside them are not read as code.
+func stripStrings(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '"' || s[i] == '\'' {
+			end, ok := stringEnd(s, i)
+			if !ok {
+				break
+			}
+			b.WriteString(`""`)
+			i = end
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }
