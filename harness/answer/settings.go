@@ -39,7 +39,8 @@ type Settings struct {
 	JoinPlan bool `json:"join_plan"`
 	// SchemaFix rewrites failed candidates as their error and the schemas
 	// dictate (SchemaFixes: a made-up table name, a column of a table not
-	// joined) and executes the rewrites, when no candidate ran, before a repair round.
+	// joined) and executes the rewrites, which join the vote, whenever a
+	// candidate failed (not only when none ran), before a repair round.
 	SchemaFix bool `json:"schema_fix"`
 	// Stepwise adds a step-wise candidate (see stepwise.go) to questions over
 	// two tables or more: the model writes a statement at a time and sees each

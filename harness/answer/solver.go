@@ -159,7 +159,7 @@ func (s *Solver) Solve(ctx context.Context, question string, tables []core.Table
 			stepwise()
 		}
 
-		if rec.Chosen < 0 && s.Settings.SchemaFix {
+		if s.Settings.SchemaFix && anyFailed(rec.Candidates) {
 			mark = time.Now()
 			rec.Candidates = append(rec.Candidates, s.schemaFix(ctx, tables, described, rec.Candidates)...)
 			rec.Chosen, rec.Votes = ElectBy(rec.Candidates, s.Settings.Vote)
@@ -336,6 +336,19 @@ func (s *Solver) repair(ctx context.Context, msgs []infer.Message, tables []core
 	return fixed
 }
 
+// anyFailed reports whether a candidate failed with an error a schema fix may
+// read. Fixes are tried even when another candidate ran: when most candidates
+// make one fixable slip (a column named as the question names it, genre_name
+// for ck_genres' name), the one that ran is often the odd one out.
+func anyFailed(cands []Candidate) bool {
+	for _, c := range cands {
+		if !c.OK && c.Error != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // maxFixes bounds the schema fixes tried for one question.
 const maxFixes = 8
 
@@ -363,7 +376,8 @@ func (s *Solver) schemaFix(ctx context.Context, tables []core.TableRef, describe
 					if c.Fix != "" {
 						why = c.Fix + "; " + why
 					}
-					next = append(next, Candidate{Code: f.Code, Repair: true, Fix: why, Group: -1})
+					// The fix speaks for its candidate: a vote's tie goes to the likelier text.
+					next = append(next, Candidate{Code: f.Code, Repair: true, Fix: why, Group: -1, MeanLogprob: c.MeanLogprob})
 				}
 			}
 		}

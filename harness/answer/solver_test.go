@@ -222,3 +222,50 @@ func TestKSingle(t *testing.T) {
 		t.Fatal("k_single -1 validated")
 	}
 }
+
+// texts is a fake engine whose candidate i writes texts[First+i], with mean
+// log-probability logprobs[First+i].
+type texts struct {
+	code     []string
+	logprobs []float64
+}
+
+func (g texts) Generate(ctx context.Context, r infer.Request) (infer.Result, error) {
+	res := infer.Result{}
+	for i := r.First; i < r.First+r.K; i++ {
+		res.Candidates = append(res.Candidates, infer.Candidate{Text: g.code[i], MeanLogprob: g.logprobs[i], Finish: "stop"})
+	}
+	return res, nil
+}
+
+// unjoinedPool fails code that selects category_name from nw_products without
+// a join, as Polars does, and runs everything else.
+type unjoinedPool struct{}
+
+func (unjoinedPool) Exec(ctx context.Context, j worker.Job) (worker.Outcome, error) {
+	if strings.Contains(j.Code, `"category_name"`) && !strings.Contains(j.Code, ".join(") {
+		return worker.Outcome{ErrorKind: "runtime", Error: `ColumnNotFoundError: unable to find column "category_name"; valid columns: ["product_id", "product_name", "supplier_id", "category_id", "unit_price", "units_in_stock", "units_on_order", "reorder_level", "discontinued"]`}, nil
+	}
+	return okPool{}.Exec(ctx, j)
+}
+
+// Schema fixes run even when one candidate ran: three of four candidates make
+// the same fixable slip, and their fix, which speaks with its candidate's
+// log-probability, outvotes the odd one out on the tie.
+func TestSchemaFixWhenOneRan(t *testing.T) {
+	slip := `result = nw_products.select("product_name", "category_name")`
+	g := texts{code: []string{slip, slip, slip, "result = nw_products"}, logprobs: []float64{-0.1, -0.2, -0.2, -0.5}}
+	s := &Solver{Engine: g, Pool: unjoinedPool{}, Schemas: schema.NewCache(), Settings: DefaultSettings()}
+	rec := s.Solve(context.Background(), "Category name of each product.", devTables(t, "nw_categories", "nw_products"))
+	if len(rec.Candidates) != 5 || !rec.Candidates[4].OK || rec.Candidates[4].Fix == "" {
+		t.Fatalf("candidates %+v; want the 4 drawn and one fix that ran", rec.Candidates)
+	}
+	if rec.Chosen != 4 || !strings.Contains(rec.Answer, `.join(nw_categories`) || rec.Candidates[4].MeanLogprob != -0.1 {
+		t.Fatalf("chosen %d, answer %q, fix log-probability %v; want the fix with its candidate's -0.1", rec.Chosen, rec.Answer, rec.Candidates[4].MeanLogprob)
+	}
+	// With the fixes off, the one that ran answers.
+	s.Settings.SchemaFix = false
+	if rec = s.Solve(context.Background(), "Category name of each product.", devTables(t, "nw_categories", "nw_products")); rec.Answer != "result = nw_products" {
+		t.Fatalf("fixes off: answer %q", rec.Answer)
+	}
+}
