@@ -101,12 +101,8 @@ func scanBrackets(code string) (open []byte, state int) {
 	pairs := map[byte]byte{')': '(', ']': '[', '}': '{'}
 	for i := 0; i < len(code); i++ {
 		switch c := code[i]; c {
-		case '#':
-			for i < len(code) && code[i] != '\n' {
-				i++
-			}
-		case '"', '\'':
-			end, ok := stringEnd(code, i)
+		case '#', '"', '\'':
+			end, ok := literalEnd(code, i)
 			if !ok {
 				return open, stringOpen
 			}
@@ -121,6 +117,19 @@ func scanBrackets(code string) (open []byte, state int) {
 		}
 	}
 	return open, bracketsOpen
+}
+
+// literalEnd returns the index of the last byte of the comment or string
+// literal starting at code[i] (a '#' or a quote); ok is false for a string
+// that never ends.
+func literalEnd(code string, i int) (end int, ok bool) {
+	if code[i] != '#' {
+		return stringEnd(code, i)
+	}
+	for i+1 < len(code) && code[i+1] != '\n' {
+		i++
+	}
+	return i, true
 }
 
 // stringEnd returns the index of the last byte of the Python string literal
@@ -172,15 +181,8 @@ func rewriteGroups(code string, i int, closer byte) (string, int) {
 	var b strings.Builder
 	for ; i < len(code); i++ {
 		switch c := code[i]; c {
-		case '#':
-			j := i
-			for j < len(code) && code[j] != '\n' {
-				j++
-			}
-			b.WriteString(code[i:j])
-			i = j - 1
-		case '"', '\'':
-			end, ok := stringEnd(code, i)
+		case '#', '"', '\'':
+			end, ok := literalEnd(code, i)
 			if !ok {
 				end = len(code) - 1
 			}
@@ -297,12 +299,8 @@ func topLevel(s string) []operator {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
-		case c == '#':
-			for i < len(s) && s[i] != '\n' {
-				i++
-			}
-		case c == '"' || c == '\'':
-			end, ok := stringEnd(s, i)
+		case c == '#' || c == '"' || c == '\'':
+			end, ok := literalEnd(s, i)
 			if !ok {
 				return ops
 			}
