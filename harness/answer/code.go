@@ -248,9 +248,8 @@ func groupArgument(a string) string {
 			cuts = append(cuts, t.at)
 		case ":", ":=", "=":
 			return a
-		case ",":
 		default:
-			compares = true
+			compares = compares || isComparison(t.op)
 		}
 	}
 	if code := stripStrings(a); len(cuts) == 0 || !compares || pythonLogical.MatchString(code) || strings.Contains(code, "#") {
@@ -277,13 +276,20 @@ func groupArgument(a string) string {
 
 func hasComparison(seg string) bool {
 	for _, t := range topLevel(seg) {
-		switch t.op {
-		case "&", "|", ",", ":", ":=", "=":
-		default:
+		if isComparison(t.op) {
 			return true
 		}
 	}
 	return false
+}
+
+// isComparison: topLevel's operators are comparisons but for these.
+func isComparison(op string) bool {
+	switch op {
+	case "&", "|", ",", ":", ":=", "=":
+		return false
+	}
+	return true
 }
 
 // operator is one operator token at the top level of a text (outside its
