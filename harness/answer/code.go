@@ -41,6 +41,8 @@ var renames = []struct {
 	// right after a call's ")" (pl.col("a").contains(...)): Python's own
 	// strings have none of these names, but a variable might.
 	{regexp.MustCompile(`\)\.(contains|starts_with|ends_with|to_date|to_datetime|strptime|len_chars|to_lowercase|to_uppercase)\(`), ").str.$1("},
+	// pl.len() counts rows and takes no argument; pl.len("col") is a TypeError.
+	{regexp.MustCompile(`\bpl\.len\(\s*(?:"[^"\n]*"|'[^'\n]*')\s*\)`), "pl.len()"},
 	// rolling(3).mean() is the pandas spelling; Polars 1.x wants rolling_mean(window_size=3).
 	{regexp.MustCompile(`\.rolling\(\s*(?:window(?:_size)?\s*=\s*)?(\d+)\s*\)\.(mean|sum|min|max|std|median)\(\)`), ".rolling_$2(window_size=$1)"},
 }
@@ -117,6 +119,29 @@ func scanBrackets(code string) (open []byte, state int) {
 		}
 	}
 	return open, bracketsOpen
+}
+
+// closerOf returns the index of the bracket that closes the one at code[open],
+// skipping strings and comments; -1 when it is never closed.
+func closerOf(code string, open int) int {
+	depth := 0
+	for i := open; i < len(code); i++ {
+		switch code[i] {
+		case '#', '"', '\'':
+			end, ok := literalEnd(code, i)
+			if !ok {
+				return -1
+			}
+			i = end
+		case '(', '[', '{':
+			depth++
+		case ')', ']', '}':
+			if depth--; depth == 0 {
+				return i
+			}
+		}
+	}
+	return -1
 }
 
 // literalEnd returns the index of the last byte of the comment or string

@@ -25,6 +25,8 @@ func TestNormalize(t *testing.T) {
 		{"a mismatched bracket is left alone", `result = t.select(pl.col("a"]`, `result = t.select(pl.col("a"]`},
 		{"an open string is left alone", `result = t.filter(pl.col("a) > 1`, `result = t.filter(pl.col("a) > 1`},
 		{"several open at the end", `result = t.agg([pl.col("a").sum(`, `result = t.agg([pl.col("a").sum()])`},
+		{"pl.len takes no column", `result = t.group_by("b").agg(pl.len("l_loankey").alias("n"), pl.len().alias("m"), pl.col("x").len())`,
+			`result = t.group_by("b").agg(pl.len().alias("n"), pl.len().alias("m"), pl.col("x").len())`},
 		{"made-up boolean tests", `result = t.filter(pl.col("m").is_true() & pl.col("d").is_false())`, `result = t.filter(pl.col("m") & pl.col("d").not_())`},
 		{"a comparison under & is grouped", `result = t.filter(pl.col("age") > 30 & pl.col("is_male"))`, `result = t.filter((pl.col("age") > 30) & pl.col("is_male"))`},
 		{"every comparison of a chain, kept spacing", `result = t.filter(pl.col("d").str.slice(0, 4) == "2023" & (pl.col("x") >= 0.05) & pl.col("q") < 24)`,

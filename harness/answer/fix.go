@@ -21,6 +21,12 @@ var (
 	undefinedNameRe = regexp.MustCompile(`NameError: name '(\w+)' is not defined`)
 	noAttributeRe   = regexp.MustCompile(`AttributeError: 'DataFrame' object has no attribute '(\w+)'`)
 	joinOnRe        = regexp.MustCompile(`\.join\(\s*(\w+)\s*,\s*on\s*=\s*["'](\w+)["']`)
+	joinCallRe      = regexp.MustCompile(`\.join\(\s*(\w+)`)
+	joinSideRe      = regexp.MustCompile(`\b(left_on|right_on)\s*=\s*["'](\w+)["']`)
+	duplicateRe     = regexp.MustCompile(`DuplicateError: column with name '(\w+)_right' already exists`)
+	// a bare string as a when/then outcome: Polars reads it as a column name
+	trailingNameRe  = regexp.MustCompile(`\w+$`)
+	outcomeStringRe = regexp.MustCompile(`\.(then|otherwise)\(\s*("[^"\\\n]*"|'[^'\\\n]*')\s*\)`)
 )
 
 // Fix is one rewritten candidate and what was changed.
@@ -37,6 +43,13 @@ func SchemaFixes(code, errText string, tables []*schema.Table, keys []schema.Joi
 	if m := undefinedNameRe.FindStringSubmatch(errText); m != nil {
 		if t := tableNamed(m[1], tables); t != "" {
 			out = append(out, Fix{replaceName(code, m[1], t), fmt.Sprintf("table %s -> %s", m[1], t)})
+		} else if t := onlyTableFor(code, m[1], tables); t != "" {
+			out = append(out, Fix{replaceName(code, m[1], t), fmt.Sprintf("table %s -> %s, the question's one table", m[1], t)})
+		}
+	}
+	if m := duplicateRe.FindStringSubmatch(errText); m != nil {
+		if fixed, why := suffixClashingJoins(code, m[1], tables); why != "" {
+			out = append(out, Fix{fixed, why})
 		}
 	}
 	if m := noAttributeRe.FindStringSubmatch(errText); m != nil {
@@ -46,6 +59,12 @@ func SchemaFixes(code, errText string, tables []*schema.Table, keys []schema.Joi
 	}
 	if col, valid, ok := prompt.MissingColumn(errText); ok {
 		if fixed, why := joinOnKeyPair(code, col, tables, keys); why != "" {
+			out = append(out, Fix{fixed, why})
+		}
+		if fixed, why := leftKeyAfterJoin(code, col); why != "" {
+			out = append(out, Fix{fixed, why})
+		}
+		if fixed, why := literalOutcomes(code, col, tables); why != "" {
 			out = append(out, Fix{fixed, why})
 		}
 		if to := respelled(col, valid); to != "" {
@@ -114,6 +133,137 @@ func joinOnKeyPair(code, col string, tables []*schema.Table, keys []schema.JoinK
 		}
 	}
 	return code, ""
+}
+
+// onlyTableFor is the question's one table, for an undefined name the code
+// uses as a frame (name.method or the start of a chain) when the question has
+// a single table: the model took another table of the dataset, most often from
+// an example (nw_order_details for a question on nw_orders). A name inside a
+// join's arguments is left alone: that would make a self-join.
+func onlyTableFor(code, name string, tables []*schema.Table) string {
+	if len(tables) != 1 {
+		return ""
+	}
+	frame, inJoin := false, false
+	scanNames(code, func(i, j int, n string, attr bool) {
+		if n != name || attr {
+			return
+		}
+		before := strings.TrimRight(code[:i], " \t\n")
+		inJoin = inJoin || strings.HasSuffix(before, "join(") || strings.HasSuffix(before, ",")
+		frame = frame || strings.HasPrefix(strings.TrimLeft(code[j:], " \t"), ".")
+	}, func(int, int) {})
+	if !frame || inJoin {
+		return ""
+	}
+	return tables[0].Ref.Name
+}
+
+// suffixClashingJoins gives a suffix to every join after the first that
+// brings in a column col the frame already has, the cause of Polars' "column
+// with name 'col_right' already exists": the first clash makes col_right, the
+// next one cannot. Each later clashing join gets its table's entity as suffix
+// (ck_genres: name_genre), so col_right keeps meaning what the first clash
+// made. Joins that pass a suffix already are left alone.
+func suffixClashingJoins(code, col string, tables []*schema.Table) (string, string) {
+	byName := map[string]*schema.Table{}
+	for _, t := range tables {
+		byName[t.Ref.Name] = t
+	}
+	// the chain's first frame: the name right before the first join
+	frameHas := true
+	if m := joinCallRe.FindStringIndex(code); m != nil {
+		if first := trailingNameRe.FindString(strings.TrimRight(code[:m[0]], " \t\n\\")); byName[first] != nil {
+			frameHas = hasColumn(byName[first], col)
+		}
+	}
+	clashes := 0
+	var b strings.Builder
+	var suffixed []string
+	at := 0
+	for _, m := range joinCallRe.FindAllStringSubmatchIndex(code, -1) {
+		t := byName[code[m[2]:m[3]]]
+		if t == nil || !hasColumn(t, col) {
+			continue
+		}
+		if !frameHas {
+			frameHas = true
+			continue
+		}
+		if clashes++; clashes == 1 {
+			continue
+		}
+		end := closerOf(code, m[0]+len(".join"))
+		if end < 0 || strings.Contains(code[m[0]:end], "suffix") {
+			continue
+		}
+		entity := prompt.Singular(prompt.ShortName(strings.ToLower(t.Ref.Name)))
+		b.WriteString(code[at:end])
+		fmt.Fprintf(&b, ", suffix=%q", "_"+entity)
+		at = end
+		suffixed = append(suffixed, t.Ref.Name)
+	}
+	if len(suffixed) == 0 {
+		return code, ""
+	}
+	b.WriteString(code[at:])
+	return b.String(), fmt.Sprintf("suffix on the join of %s: %s clashes", strings.Join(suffixed, ", "), col)
+}
+
+// leftKeyAfterJoin reads a missing column that a join took as its right key
+// (left_on="support_rep_id", right_on="employee_id") as the left key: Polars
+// keeps only the left key's column, with the same values, so later uses of
+// the right key's name fail.
+func leftKeyAfterJoin(code, col string) (string, string) {
+	for _, m := range joinCallRe.FindAllStringSubmatchIndex(code, -1) {
+		end := closerOf(code, m[0]+len(".join"))
+		if end < 0 {
+			continue
+		}
+		sides := map[string]string{}
+		for _, s := range joinSideRe.FindAllStringSubmatch(code[m[0]:end], -1) {
+			sides[s[1]] = s[2]
+		}
+		left, right := sides["left_on"], sides["right_on"]
+		if right != col || left == "" || left == col {
+			continue
+		}
+		rest := replaceColumn(code[end:], col, left)
+		if rest == code[end:] {
+			continue
+		}
+		return code[:end] + rest, fmt.Sprintf("column %s -> %s after the join on them", col, left)
+	}
+	return code, ""
+}
+
+// literalOutcomes wraps the bare strings of then()/otherwise() in pl.lit when
+// the missing column is one of them: Polars reads a bare string there as a
+// column name, so pl.when(...).then("high") fails (or, worse, picks a column).
+// Strings that name a column of a question table stay as they are.
+func literalOutcomes(code, col string, tables []*schema.Table) (string, string) {
+	isColumn := func(name string) bool {
+		for _, t := range tables {
+			if hasColumn(t, name) {
+				return true
+			}
+		}
+		return false
+	}
+	hit := false
+	fixed := outcomeStringRe.ReplaceAllStringFunc(code, func(call string) string {
+		m := outcomeStringRe.FindStringSubmatch(call)
+		value := m[2][1 : len(m[2])-1]
+		if isColumn(value) {
+			return call
+		}
+		hit = hit || value == col
+		return fmt.Sprintf(".%s(pl.lit(%s))", m[1], m[2])
+	})
+	if !hit {
+		return code, ""
+	}
+	return fixed, "then/otherwise strings -> pl.lit"
 }
 
 // columnsAsExpressions rewrites pandas-style column access on a table

@@ -257,3 +257,108 @@ func TestSchemaFixJoinOnAPrefixedKey(t *testing.T) {
 		}
 	}
 }
+
+// fixThatRuns runs code in a real worker, expects it to fail, and returns the
+// schema fix whose reason starts with why, after checking that it runs.
+func fixThatRuns(t *testing.T, pool *worker.Pool, refs []core.TableRef, code, why string) Fix {
+	t.Helper()
+	tables := describe(t, refs)
+	out, err := pool.Exec(context.Background(), worker.Job{Tables: refs, Code: code})
+	if err != nil || out.OK {
+		t.Fatalf("%s: want a failure, got ok=%v err=%v", code, out.OK, err)
+	}
+	var found []Fix
+	for _, f := range SchemaFixes(code, out.Error, tables, schema.JoinKeys(tables)) {
+		if strings.HasPrefix(f.Why, why) {
+			found = append(found, f)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("%s\nerror %s\nfixes %+v, want one %q", code, out.Error, found, why)
+	}
+	fixed, err := pool.Exec(context.Background(), worker.Job{Tables: refs, Code: found[0].Code})
+	if err != nil || !fixed.OK {
+		t.Fatalf("fix %s does not run: %v %s", found[0].Code, err, fixed.Error)
+	}
+	return found[0]
+}
+
+// Polars reads a bare string given to then()/otherwise() as a column name;
+// the fix makes the outcomes literals, except a string that names a column.
+func TestSchemaFixOutcomeStrings(t *testing.T) {
+	pool := realPool(t)
+	refs := devTables(t, "tpch_orders")
+	code := `result = tpch_orders.with_columns(pl.when(pl.col("o_totalprice") > 10000).then("high").when(pl.col("o_orderstatus") == "F").then('o_orderstatus').otherwise("low").alias("c"))`
+	f := fixThatRuns(t, pool, refs, code, "then/otherwise")
+	want := `result = tpch_orders.with_columns(pl.when(pl.col("o_totalprice") > 10000).then(pl.lit("high")).when(pl.col("o_orderstatus") == "F").then('o_orderstatus').otherwise(pl.lit("low")).alias("c"))`
+	if f.Code != want {
+		t.Errorf("fix\n%s\nwant\n%s", f.Code, want)
+	}
+	// A missing column that is no outcome string: not this fix.
+	tables := describe(t, refs)
+	for _, g := range SchemaFixes(code, `ColumnNotFoundError: unable to find column "x"; valid columns: ["o_orderkey"]`, tables, nil) {
+		if strings.HasPrefix(g.Why, "then/otherwise") {
+			t.Errorf("unexpected %+v", g)
+		}
+	}
+}
+
+// Three tables with a name column: the second clash cannot make name_right
+// again, so that join gets its entity as suffix and name_right keeps meaning
+// the first clash (the artist's name here).
+func TestSchemaFixSuffixesTheSecondClash(t *testing.T) {
+	pool := realPool(t)
+	refs := devTables(t, "ck_tracks", "ck_albums", "ck_artists", "ck_genres")
+	code := `result = ck_tracks.join(ck_albums, on="album_id").join(ck_artists, on="artist_id").join(ck_genres, on="genre_id").group_by(pl.col("name_right").alias("artist")).agg(pl.len().alias("n"))`
+	f := fixThatRuns(t, pool, refs, code, "suffix")
+	if !strings.Contains(f.Code, `.join(ck_genres, on="genre_id", suffix="_genre")`) || !strings.Contains(f.Code, `.join(ck_artists, on="artist_id").`) {
+		t.Errorf("fix %s", f.Code)
+	}
+	// A join that passes its own suffix is left alone.
+	tables := describe(t, refs)
+	own := strings.Replace(code, `on="genre_id")`, `on="genre_id", suffix="_right")`, 1)
+	for _, g := range SchemaFixes(own, `DuplicateError: column with name 'name_right' already exists`, tables, nil) {
+		if strings.HasPrefix(g.Why, "suffix") {
+			t.Errorf("unexpected %+v", g)
+		}
+	}
+}
+
+// After join(left_on=a, right_on=b) Polars keeps only a: later uses of b
+// read a, which holds the same values; the join's own right_on stays.
+func TestSchemaFixRightKeyAfterTheJoin(t *testing.T) {
+	pool := realPool(t)
+	refs := devTables(t, "ck_customers", "ck_employees")
+	code := `result = ck_customers.join(ck_employees, left_on="support_rep_id", right_on="employee_id").group_by("employee_id").agg(pl.len().alias("n"))`
+	f := fixThatRuns(t, pool, refs, code, "column employee_id -> support_rep_id")
+	want := `result = ck_customers.join(ck_employees, left_on="support_rep_id", right_on="employee_id").group_by("support_rep_id").agg(pl.len().alias("n"))`
+	if f.Code != want {
+		t.Errorf("fix\n%s\nwant\n%s", f.Code, want)
+	}
+}
+
+// On a one-table question, a frame the code names that the question does not
+// have (another table of the dataset, from an example) is that one table; a
+// name inside a join is not (it would be a self-join), nor is any name when
+// the question has several tables.
+func TestSchemaFixTheOneTable(t *testing.T) {
+	pool := realPool(t)
+	refs := devTables(t, "nw_orders")
+	code := `result = nw_order_details.with_columns(pl.col("order_date").str.slice(0, 4).alias("year"))`
+	f := fixThatRuns(t, pool, refs, code, "table nw_order_details -> nw_orders")
+	if f.Code != `result = nw_orders.with_columns(pl.col("order_date").str.slice(0, 4).alias("year"))` {
+		t.Errorf("fix %s", f.Code)
+	}
+	err := `NameError: name 'nw_customers' is not defined`
+	for _, c := range []struct {
+		code   string
+		tables []string
+	}{
+		{`result = nw_orders.join(nw_customers, on="customer_id")`, []string{"nw_orders"}},
+		{`result = nw_customers.select("customer_id")`, []string{"nw_orders", "nw_products"}},
+	} {
+		if got := SchemaFixes(c.code, err, describe(t, devTables(t, c.tables...)), nil); len(got) != 0 {
+			t.Errorf("%s: fixes %+v, want none", c.code, got)
+		}
+	}
+}
