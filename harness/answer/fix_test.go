@@ -355,6 +355,7 @@ func TestSchemaFixTheOneTable(t *testing.T) {
 		tables []string
 	}{
 		{`result = nw_orders.join(nw_customers, on="customer_id")`, []string{"nw_orders"}},
+		{`c = nw_customers.filter(pl.col("country") == "Germany")` + "\n" + `result = nw_orders.join(nw_customers, on="customer_id")`, []string{"nw_orders"}},
 		{`result = nw_customers.select("customer_id")`, []string{"nw_orders", "nw_products"}},
 	} {
 		if got := SchemaFixes(c.code, err, describe(t, devTables(t, c.tables...)), nil); len(got) != 0 {
