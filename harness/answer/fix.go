@@ -24,8 +24,8 @@ var (
 	joinCallRe      = regexp.MustCompile(`\.join\(\s*(\w+)`)
 	joinSideRe      = regexp.MustCompile(`\b(left_on|right_on)\s*=\s*["'](\w+)["']`)
 	duplicateRe     = regexp.MustCompile(`DuplicateError: column with name '(\w+)_right' already exists`)
-	// a bare string as a when/then outcome: Polars reads it as a column name
 	trailingNameRe  = regexp.MustCompile(`\w+$`)
+	// a bare string as a when/then outcome: Polars reads it as a column name
 	outcomeStringRe = regexp.MustCompile(`\.(then|otherwise)\(\s*("[^"\\\n]*"|'[^'\\\n]*')\s*\)`)
 )
 
@@ -101,10 +101,7 @@ func SchemaFixes(code, errText string, tables []*schema.Table, keys []schema.Joi
 // left side's and t's column is its pair's; when t has it, the left side's is
 // the pair's column on a table the code uses.
 func joinOnKeyPair(code, col string, tables []*schema.Table, keys []schema.JoinKey) (string, string) {
-	byName := map[string]*schema.Table{}
-	for _, t := range tables {
-		byName[t.Ref.Name] = t
-	}
+	byName := tablesByName(tables)
 	for _, m := range joinOnRe.FindAllStringSubmatchIndex(code, -1) {
 		right, on := code[m[2]:m[3]], code[m[4]:m[5]]
 		t := byName[right]
@@ -166,10 +163,7 @@ func onlyTableFor(code, name string, tables []*schema.Table) string {
 // (ck_genres: name_genre), so col_right keeps meaning what the first clash
 // made. Joins that pass a suffix already are left alone.
 func suffixClashingJoins(code, col string, tables []*schema.Table) (string, string) {
-	byName := map[string]*schema.Table{}
-	for _, t := range tables {
-		byName[t.Ref.Name] = t
-	}
+	byName := tablesByName(tables)
 	// the chain's first frame: the name right before the first join
 	frameHas := true
 	if m := joinCallRe.FindStringIndex(code); m != nil {
@@ -458,6 +452,15 @@ func columnsIn(t *schema.Table, set map[string]bool) bool {
 		}
 	}
 	return true
+}
+
+// tablesByName indexes the question's tables by their variable names.
+func tablesByName(tables []*schema.Table) map[string]*schema.Table {
+	byName := make(map[string]*schema.Table, len(tables))
+	for _, t := range tables {
+		byName[t.Ref.Name] = t
+	}
+	return byName
 }
 
 func hasColumn(t *schema.Table, name string) bool {
