@@ -117,6 +117,7 @@ func Write(run Run) (string, error) {
 	}
 	b.WriteString("\n\n")
 	writeClasses(&b, res)
+	writeStyle(&b, run.Samples)
 	b.WriteString("## Time\n\n")
 	if len(secs) > 0 {
 		p, err := histPlot("Seconds per question", "seconds", secs, min(20, max(5, len(secs)/3)))
@@ -215,6 +216,26 @@ func classOf(s score.Sample) string {
 		return c + ": " + d
 	}
 	return c
+}
+
+// writeStyle lists the answers whose columns the server renamed to the
+// bank's conventions (answer.Style), and whether each was right.
+func writeStyle(b *strings.Builder, samples []score.Sample) {
+	var rows []string
+	right := 0
+	for _, s := range samples {
+		if s.Server == nil || s.Server.Style == "" {
+			continue
+		}
+		if s.Correct {
+			right++
+		}
+		rows = append(rows, fmt.Sprintf("| %s | %s | %s |\n", s.ID, cell(s.Server.Style, 120), classOf(s)))
+	}
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "## Column names restyled\n\n%d answers took the bank's names for the columns they made (%d of them right):\n\n| id | renames | class |\n|---|---|---|\n%s\n", len(rows), right, strings.Join(rows, ""))
 }
 
 // writeClasses renders the failure-class table of a run.

@@ -163,8 +163,9 @@ func summarizedRun(t *testing.T, dir string, res score.Results, samples []score.
 	return run
 }
 
-// classRun builds a run whose question i has class classes[i] (names counts as values-right).
-func classRun(t *testing.T, id string, classes []string) Run {
+// classRun builds a run whose question i has class classes[i] (names counts
+// as values-right) and, when given, the server's renames styles[i].
+func classRun(t *testing.T, id string, classes []string, styles ...string) Run {
 	dir := filepath.Join(t.TempDir(), id)
 	rec, _, err := score.OpenRecord(dir)
 	if err != nil {
@@ -178,6 +179,9 @@ func classRun(t *testing.T, id string, classes []string) Run {
 		} else if !s.Correct {
 			s.ErrorKind = "mismatch"
 		}
+		if i < len(styles) && styles[i] != "" {
+			s.Server = &score.ServerLine{Style: styles[i]}
+		}
 		if err := rec.Append(s); err != nil {
 			t.Fatal(err)
 		}
@@ -190,7 +194,7 @@ func classRun(t *testing.T, id string, classes []string) Run {
 
 func TestClassesInReportAndCompare(t *testing.T) {
 	r, n, c, w, e, p := score.ClassRight, score.ClassNames, score.ClassColumns, score.ClassWrong, score.ClassError, score.ClassPlaceholder
-	a := classRun(t, "a", []string{r, n, n, n, c, w, e, p})
+	a := classRun(t, "a", []string{r, n, n, n, c, w, e, p}, "total_order_value -> total_value", "", "quantity_diff -> qty_diff")
 	b := classRun(t, "b", []string{r, r, r, n, w, w, e, n})
 	path, err := Write(a)
 	if err != nil {
@@ -205,6 +209,9 @@ func TestClassesInReportAndCompare(t *testing.T) {
 		"| error: runtime | | 1 | 12.5% |",
 		"| placeholder | placeholder (no candidate ran) | 1 | 12.5% |",
 		"| class | kind | error |",
+		"2 answers took the bank's names for the columns they made (1 of them right)",
+		"| A | total_order_value -> total_value | right |",
+		"| C | quantity_diff -> qty_diff | names |",
 	} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report lacks %q:\n%s", want, md)

@@ -56,6 +56,10 @@ type Settings struct {
 	// Vote is how candidates are grouped for the vote: VoteStrict (the runner's
 	// fingerprint) or VoteValues (the names-insensitive one; see ElectBy); empty is strict.
 	Vote string `json:"vote"`
+	// Style renames the columns the chosen answer made to the names the bank's
+	// gold code would give them (see Style), when the renamed code runs to the
+	// same values.
+	Style bool `json:"style"`
 }
 
 // The modes of Settings.GreedyFirst.
@@ -95,6 +99,7 @@ func DefaultSettings() Settings {
 		BudgetS:      90,
 		ExecTimeout:  10,
 		Vote:         VoteStrict,
+		Style:        true,
 	}
 }
 

@@ -189,6 +189,13 @@ func (s *Solver) Solve(ctx context.Context, question string, tables []core.Table
 	switch {
 	case rec.Chosen >= 0:
 		rec.Answer = rec.Candidates[rec.Chosen].Code
+		if s.Settings.Style && s.Bank != nil && ctx.Err() == nil {
+			mark = time.Now()
+			if problem := s.restyle(ctx, &rec, q, tables, described, exclude); problem != "" {
+				problems = append(problems, problem)
+			}
+			rec.TimingsMS.Style = ms(time.Since(mark))
+		}
 	case len(rec.Candidates) > 0 && sandboxOnly(rec.Candidates[0].ErrorKind):
 		// Our sandbox is stricter than the runner: code it refused or cut off may still run there.
 		rec.Answer = rec.Candidates[0].Code
@@ -203,6 +210,34 @@ func (s *Solver) Solve(ctx context.Context, question string, tables []core.Table
 	rec.Error = strings.Join(problems, "; ")
 	rec.TimingsMS.Total = ms(time.Since(start))
 	return rec
+}
+
+// restyle gives the chosen answer's made columns the names of the bank's
+// conventions (Style, learned leave-one-out from the examples the question may
+// see) and answers with the renamed code if it runs to the same values
+// (the names-insensitive fingerprint), shape included. The vote has already
+// chosen the meaning; this only chooses the names.
+func (s *Solver) restyle(ctx context.Context, rec *Record, question string, tables []core.TableRef, described []*schema.Table, exclude []string) string {
+	chosen := rec.Candidates[rec.Chosen]
+	sources := map[string]bool{}
+	for _, t := range described {
+		for _, c := range t.Columns {
+			sources[c.Name] = true
+		}
+	}
+	style := LearnStyle(s.Bank.Others(question, exclude...))
+	code, renames := style.Restyle(chosen.Code, question, chosen.Fingerprint.Columns, sources)
+	if len(renames) == 0 {
+		return ""
+	}
+	try := []Candidate{{Code: code}}
+	s.execute(ctx, tables, try)
+	got, want := try[0].Fingerprint, chosen.Fingerprint
+	if !try[0].OK || want.Values == "" || got.Values != want.Values || got.Rows != want.Rows || got.Cols != want.Cols {
+		return fmt.Sprintf("style renames (%s) not kept: the renamed code did not give the same values (%s)", strings.Join(renames, ", "), try[0].Error)
+	}
+	rec.Answer, rec.Style = code, strings.Join(renames, ", ")
+	return ""
 }
 
 // variant is one generation request of a question: lead is code the answer

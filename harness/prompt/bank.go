@@ -137,12 +137,7 @@ func (b *Bank) Retrieve(question string, tables []string, k int, exclude ...stri
 	for i := range scores {
 		scores[i] += tableWeight*jaccard(qTables, b.tables[i]) + prefixWeight*jaccard(qPrefixes, b.prefixes[i])
 	}
-	asked := Normalize(question)
-	askedWords := wordSet(asked)
-	excluded := map[string]bool{}
-	for _, id := range exclude {
-		excluded[id] = true
-	}
+	left := b.leftOut(question, exclude)
 	order := make([]int, len(b.examples))
 	for i := range order {
 		order[i] = i
@@ -154,7 +149,7 @@ func (b *Bank) Retrieve(question string, tables []string, k int, exclude ...stri
 		if len(kept) == k {
 			break
 		}
-		if !excluded[b.examples[i].ID] && !nearDuplicate(b.norm[i], b.words[i], asked, askedWords) {
+		if !left(i) {
 			kept = append(kept, i)
 		}
 	}
@@ -164,6 +159,33 @@ func (b *Bank) Retrieve(question string, tables []string, k int, exclude ...stri
 		out[i] = b.examples[j]
 	}
 	return out
+}
+
+// Others returns every example that Retrieve could return for the question:
+// all but those left out by id or as a near-duplicate of it, in bank order.
+func (b *Bank) Others(question string, exclude ...string) []Example {
+	left := b.leftOut(question, exclude)
+	var out []Example
+	for i, ex := range b.examples {
+		if !left(i) {
+			out = append(out, ex)
+		}
+	}
+	return out
+}
+
+// leftOut is leave-one-out for a question: whether example i is its own
+// (an id in exclude) or a near-duplicate of it.
+func (b *Bank) leftOut(question string, exclude []string) func(i int) bool {
+	asked := Normalize(question)
+	askedWords := wordSet(asked)
+	excluded := map[string]bool{}
+	for _, id := range exclude {
+		excluded[id] = true
+	}
+	return func(i int) bool {
+		return excluded[b.examples[i].ID] || nearDuplicate(b.norm[i], b.words[i], asked, askedWords)
+	}
 }
 
 // Normalize is the form in which two questions count as the same: lower case,

@@ -169,6 +169,13 @@ func TestRetrieveEdges(t *testing.T) {
 	if got := b.Retrieve("zzz", []string{"t"}, 5); len(got) != 2 || got[0].ID != "a" {
 		t.Errorf("ties: %+v", got)
 	}
+	// Others leaves out the same examples, whatever their rank: by text and by id.
+	if got := b.Others("count rows!"); len(got) != 1 || got[0].ID != "b" {
+		t.Errorf("others by text: %+v", got)
+	}
+	if got := b.Others("zzz", "b"); len(got) != 1 || got[0].ID != "a" {
+		t.Errorf("others by id: %+v", got)
+	}
 	// Table overlap decides between equally worded questions.
 	b = NewBank([]Example{
 		{ID: "x", Question: "Count per rating.", Tables: []string{"nw_products"}},

@@ -28,12 +28,13 @@ type Timings struct {
 	// Stepwise is the step-wise source's wall time: its generation and execution together.
 	Stepwise float64 `json:"stepwise"`
 	Repair   float64 `json:"repair"`
+	Style    float64 `json:"style"` // renaming the answer's columns and checking the renamed code
 	Total    float64 `json:"total"`
 }
 
 // Stages are Timings' stages in order, Total aside: the keys of timings_ms
 // that reports read.
-var Stages = []string{"schema", "prompt", "prefill", "decode", "execute", "vote", "stepwise", "repair"}
+var Stages = []string{"schema", "prompt", "prefill", "decode", "execute", "vote", "stepwise", "repair", "style"}
 
 // Record is the log line of one question: everything needed to re-analyse it.
 //
@@ -62,9 +63,13 @@ type Record[S, P any] struct {
 	Votes           []Vote      `json:"votes"`
 	Chosen          int         `json:"chosen"` // index into Candidates; -1 when the answer is a fallback
 	Answer          string      `json:"answer"`
-	Error           string      `json:"error"` // what went wrong inside, when anything did
-	Settings        S           `json:"settings"`
-	TimingsMS       Timings     `json:"timings_ms"`
+	// Style lists the renames of the chosen candidate's columns that made the
+	// answer ("total_order_value -> total_value"; answer.Style); empty when
+	// the answer is the chosen candidate's code as it is.
+	Style     string  `json:"style,omitempty"`
+	Error     string  `json:"error"` // what went wrong inside, when anything did
+	Settings  S       `json:"settings"`
+	TimingsMS Timings `json:"timings_ms"`
 }
 
 // Variant is one prompt the candidates came from: Members index Candidates.
@@ -154,6 +159,7 @@ type ServerLine struct {
 	Candidates      json.RawMessage    `json:"candidates,omitempty"`
 	Votes           json.RawMessage    `json:"votes,omitempty"`
 	Chosen          *int               `json:"chosen,omitempty"`
+	Style           string             `json:"style,omitempty"` // the renames that made the answer (Record.Style)
 	Error           string             `json:"error,omitempty"`
 	TimingsMS       map[string]float64 `json:"timings_ms,omitempty"`
 }

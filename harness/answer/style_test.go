@@ -1,0 +1,136 @@
+package answer
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"polarsbench/harness/judge"
+	"polarsbench/harness/prompt"
+	"polarsbench/harness/schema"
+	"polarsbench/harness/worker"
+)
+
+// styleBank: quantity is abbreviated qty by two examples; discount as disc by
+// one only; revenue as rev by two but written in full by three; "total"
+// aliases have two words in three examples; "avg" ones too, but one has three.
+var styleBank = []prompt.Example{
+	{ID: "q1", Question: "Total quantity per order.", Code: `result = t.group_by("o").agg(pl.col("l_quantity").sum().alias("total_qty"))`},
+	{ID: "q2", Question: "Quantity minus the average quantity.", Code: `result = t.with_columns((pl.col("quantity") - pl.col("quantity").mean()).alias("qty_diff"))`},
+	{ID: "d1", Question: "Average discount per flag.", Code: `result = t.group_by("f").agg(pl.col("l_discount").mean().alias("avg_disc"))`},
+	{ID: "r1", Question: "Revenue per line.", Code: `result = t.with_columns((pl.col("p") * pl.col("q")).alias("line_rev"))`},
+	{ID: "r2", Question: "Revenue per order.", Code: `result = t.group_by("o").agg(pl.col("revenue").sum().alias("total_rev"))`},
+	{ID: "r3", Question: "Total revenue per category.", Code: `result = t.group_by("c").agg(pl.col("x").sum().alias("total_revenue"))`},
+	{ID: "r4", Question: "Total revenue per nation.", Code: `result = t.group_by("n").agg(pl.col("x").sum().alias("revenue"))`},
+	{ID: "r5", Question: "Monthly revenue.", Code: `result = t.group_by("m").agg(pl.col("x").sum().alias("monthly_revenue"))`},
+	{ID: "a1", Question: "Average price per category.", Code: `result = t.group_by("c").agg(pl.col("price").mean().alias("avg_price"), pl.col("cost").mean().alias("avg_cost"))`},
+	{ID: "a2", Question: "Average mpg per cylinders.", Code: `result = t.group_by("c").agg(pl.col("mpg").mean().alias("avg_mpg"))`},
+	{ID: "a3", Question: "Average life expectancy per continent.", Code: `result = t.group_by("c").agg(pl.col("life_expectancy").mean().alias("avg_life_exp"))`},
+	// "pct" is a word of a question here, so it is nobody's abbreviation.
+	{ID: "p1", Question: "Share in pct of the percentage total.", Code: `result = t.with_columns((pl.col("percentage") * 100).alias("pct_of_total"))`},
+	{ID: "p2", Question: "Percentage of the invoice.", Code: `result = t.with_columns((pl.col("percentage") * 100).alias("pct_of_invoice"))`},
+	{ID: "x1", Question: "Average tax per flag.", Code: `result = t.group_by("l_returnflag").agg(pl.col("l_tax").mean().round(2).alias("avg_tax"))`},
+}
+
+func TestLearnStyle(t *testing.T) {
+	st := LearnStyle(styleBank)
+	if st.Abbrev["quantity"] != "qty" {
+		t.Errorf("quantity -> %q, want qty (two examples)", st.Abbrev["quantity"])
+	}
+	for _, w := range []string{"discount", "revenue", "percentage"} {
+		if a, ok := st.Abbrev[w]; ok {
+			t.Errorf("%s -> %q learned: one example only, the full word more often, or a question's word", w, a)
+		}
+	}
+	if !st.TwoWord["total"] || st.TwoWord["avg"] {
+		t.Errorf("two-word heads %v: want total (3 examples, never longer), not avg (avg_life_exp)", st.TwoWord)
+	}
+	// mean is named avg_ in 4 examples, never mean_; sum is total_ in 3 of 5 only.
+	if st.FunctionHead["mean"] != "avg" || st.FunctionHead["sum"] != "" {
+		t.Errorf("function heads %v: want mean -> avg only", st.FunctionHead)
+	}
+	// Three examples alias prefixed columns (l_quantity, l_discount, l_tax), none keeps the prefix.
+	if !st.DropPrefix {
+		t.Error("prefixes kept")
+	}
+	if LearnStyle(styleBank[:len(styleBank)-1]).DropPrefix {
+		t.Error("prefixes dropped on the evidence of two examples")
+	}
+	kept := append(append([]prompt.Example(nil), styleBank...), prompt.Example{ID: "k", Question: "Tax.", Code: `result = t.select(pl.col("l_tax").sum().alias("sum_l_tax"))`})
+	if LearnStyle(kept).DropPrefix {
+		t.Error("prefixes dropped although an example keeps one")
+	}
+	// Leave-one-out: without q1 only one example abbreviates quantity.
+	if a, ok := LearnStyle(styleBank[1:]).Abbrev["quantity"]; ok {
+		t.Errorf("quantity -> %q learned from one example", a)
+	}
+	sources := map[string]bool{"replacement_cost": true, "p_bill_amount": true, "v_cost": true, "n_name": true}
+	for _, c := range []struct{ alias, fn, want string }{
+		{"total_order_quantity", "sum", "total_qty"},
+		{"avg_unit_price", "mean", "avg_unit_price"},                // avg is no two-word head
+		{"total_replacement_cost", "sum", "total_replacement_cost"}, // the head and a column
+		{"total_bill_amount", "sum", "total_bill_amount"},           // the head and p_bill_amount
+		{"total_quantity", "", "total_qty"},
+		{"avg_v_cost", "mean", "avg_cost"},  // v_cost's prefix
+		{"n_orders", "len", "n_orders"},     // n_ starts no column here
+		{"mean_v_cost", "mean", "avg_cost"}, // mean's head
+		{"mean_v_cost", "", "mean_cost"},    // not made by mean()
+		{"sum_quantity", "sum", "sum_qty"},  // sum has no learned head
+	} {
+		if got := st.Name(c.alias, c.fn, sources); got != c.want {
+			t.Errorf("Name(%s, %s) = %q, want %q", c.alias, c.fn, got, c.want)
+		}
+	}
+}
+
+func TestRestyle(t *testing.T) {
+	st := LearnStyle(styleBank)
+	code := `result = t.group_by("o").agg(pl.col("l_quantity").sum().alias("total_quantity"), pl.col("v").sum().alias('total_order_value'), pl.col("l_tax").mean().round(2).alias("mean_l_tax")).sort("total_quantity")`
+	got, renames := st.Restyle(code, "Total quantity and value per order.", []string{"o", "total_quantity", "total_order_value", "mean_l_tax"}, map[string]bool{"o": true, "l_quantity": true, "v": true, "l_tax": true})
+	want := `result = t.group_by("o").agg(pl.col("l_quantity").sum().alias("total_qty"), pl.col("v").sum().alias('total_value'), pl.col("l_tax").mean().round(2).alias("avg_tax")).sort("total_qty")`
+	if got != want || strings.Join(renames, "; ") != "total_quantity -> total_qty; total_order_value -> total_value; mean_l_tax -> avg_tax" {
+		t.Fatalf("restyled\n%s\n%v\nwant\n%s", got, renames, want)
+	}
+	for _, c := range []struct{ why, code, question string }{
+		{"the question names it", code, "Total quantity per order as total_quantity, and total_order_value."},
+		{"a source column", `result = t.select(pl.col("total_quantity").alias("total_quantity"), pl.col("v").sum().alias("total_order_value"), pl.lit(1).alias("total_value"))`, "Totals."},
+		{"not made by alias", `result = t.rename({"v": "total_order_value", "q": "total_quantity"})`, "Totals."},
+	} {
+		if got, renames := st.Restyle(c.code, c.question, []string{"total_quantity", "total_order_value", "total_value"}, map[string]bool{"total_quantity": true}); got != c.code || len(renames) != 0 {
+			t.Errorf("%s: restyled to %s (%v)", c.why, got, renames)
+		}
+	}
+}
+
+// The solver answers with the renamed code when a real worker gives it the
+// same values, and leaves the answer alone when leave-one-out takes the
+// examples that taught the convention, or when the renamed code's values differ.
+func TestSolveRestyles(t *testing.T) {
+	code := `result = tpch_lineitem.group_by("l_returnflag").agg(pl.col("l_quantity").sum().alias("total_quantity"))`
+	s := &Solver{Engine: oneAnswer{code}, Pool: realPool(t), Schemas: schema.NewCache(), Bank: prompt.NewBank(styleBank), Settings: DefaultSettings()}
+	refs := devTables(t, "tpch_lineitem")
+	rec := s.Solve(context.Background(), "Sum the quantity for each return flag.", refs)
+	if want := strings.Replace(code, "total_quantity", "total_qty", 1); rec.Answer != want || rec.Style != "total_quantity -> total_qty" || rec.Candidates[rec.Chosen].Code != code {
+		t.Fatalf("answer %q style %q; want %q from the chosen %q", rec.Answer, rec.Style, want, code)
+	}
+	if rec = s.Solve(context.Background(), "Sum the quantity for each return flag.", refs, "q1"); rec.Answer != code || rec.Style != "" {
+		t.Errorf("q1 left out: answer %q style %q; want the code as it is", rec.Answer, rec.Style)
+	}
+	s.Settings.Style = false
+	if rec = s.Solve(context.Background(), "Sum the quantity for each return flag.", refs); rec.Answer != code {
+		t.Errorf("style off: answer %q", rec.Answer)
+	}
+	// Values that are the code itself: the renamed code's differ, so it is not kept.
+	s = &Solver{Engine: oneAnswer{code}, Pool: codeValuesPool{}, Schemas: schema.NewCache(), Bank: prompt.NewBank(styleBank), Settings: DefaultSettings()}
+	if rec = s.Solve(context.Background(), "Sum the quantity for each return flag.", refs); rec.Answer != code || rec.Style != "" || !strings.Contains(rec.Error, "not kept") {
+		t.Errorf("other values: answer %q style %q error %q", rec.Answer, rec.Style, rec.Error)
+	}
+}
+
+// codeValuesPool runs everything; the result's values are the code, its
+// columns those of TestSolveRestyles' code.
+type codeValuesPool struct{}
+
+func (codeValuesPool) Exec(ctx context.Context, j worker.Job) (worker.Outcome, error) {
+	return worker.Outcome{OK: true, Fingerprint: judge.Fingerprint{Hash: j.Code, Values: j.Code, Rows: 3, Cols: 2, Columns: []string{"l_returnflag", "total_quantity"}}}, nil
+}
