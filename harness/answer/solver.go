@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"polarsbench/datasets/core"
+	"polarsbench/harness/judge"
 	"polarsbench/harness/prompt"
 	"polarsbench/harness/runlog"
 	"polarsbench/harness/schema"
@@ -217,6 +218,12 @@ func (s *Solver) Solve(ctx context.Context, question string, tables []core.Table
 // see) and answers with the renamed code if it runs to the same values
 // (the names-insensitive fingerprint), shape included. The vote has already
 // chosen the meaning; this only chooses the names.
+//
+// Float columns are compared only by shape: Polars sums a float column over a
+// group_by in another order from run to run, so its last digit (and the
+// runner's hash) changes between two runs of the same code. Every other
+// column must hash the same (Fingerprint.ColumnValues, in column order, which
+// a rename keeps).
 func (s *Solver) restyle(ctx context.Context, rec *Record, question string, tables []core.TableRef, described []*schema.Table, exclude []string) string {
 	chosen := rec.Candidates[rec.Chosen]
 	sources := map[string]bool{}
@@ -230,14 +237,38 @@ func (s *Solver) restyle(ctx context.Context, rec *Record, question string, tabl
 	if len(renames) == 0 {
 		return ""
 	}
-	try := []Candidate{{Code: code}}
-	s.execute(ctx, tables, try)
-	got, want := try[0].Fingerprint, chosen.Fingerprint
-	if !try[0].OK || want.Values == "" || got.Values != want.Values || got.Rows != want.Rows || got.Cols != want.Cols {
-		return fmt.Sprintf("style renames (%s) not kept: the renamed code did not give the same values (%s)", strings.Join(renames, ", "), try[0].Error)
+	out, err := s.Pool.Exec(ctx, worker.Job{Tables: tables, Code: code, Timeout: time.Duration(s.Settings.ExecTimeout * float64(time.Second))})
+	if err != nil || !out.OK || !sameValues(out, chosen.Fingerprint) {
+		why := out.Error
+		if err != nil {
+			why = err.Error()
+		}
+		return fmt.Sprintf("style renames (%s) not kept: the renamed code did not give the same values (%s)", strings.Join(renames, ", "), why)
 	}
 	rec.Answer, rec.Style = code, strings.Join(renames, ", ")
 	return ""
+}
+
+// sameValues reports whether a rename's outcome holds the values of want: the
+// same names-insensitive fingerprint, or the same shape and the same column
+// hashes wherever the column is no float (see restyle).
+func sameValues(out worker.Outcome, want judge.Fingerprint) bool {
+	got := out.Fingerprint
+	if want.Values == "" || got.Rows != want.Rows || got.Cols != want.Cols {
+		return false
+	}
+	if got.Values == want.Values {
+		return true
+	}
+	if len(got.ColumnValues) != got.Cols || len(want.ColumnValues) != got.Cols || len(out.Dtypes) != got.Cols {
+		return false
+	}
+	for i, d := range out.Dtypes {
+		if !strings.HasPrefix(d, "Float") && got.ColumnValues[i] != want.ColumnValues[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // variant is one generation request of a question: lead is code the answer

@@ -85,7 +85,7 @@ func LearnStyle(examples []prompt.Example) Style {
 				heads[fn][head]++
 			}
 		}
-		if kept, any := keepsPrefix(ex.Code, aliases); any {
+		if kept, quoted := keepsPrefix(ex.Code, aliases); quoted {
 			if kept {
 				prefixKept++
 			} else {
@@ -176,21 +176,26 @@ func LearnStyle(examples []prompt.Example) Style {
 
 // keepsPrefix reports, for gold code that quotes prefixed columns (l_quantity)
 // and makes aliases, whether an alias keeps such a column's prefix
-// (avg_l_quantity); any is false when the code quotes none.
-func keepsPrefix(code string, aliases [][]string) (kept, any bool) {
+// (avg_l_quantity); quoted is false when the code quotes none. The aliases
+// themselves are no columns (n_orders is a name the code made).
+func keepsPrefix(code string, aliases [][]string) (kept, quoted bool) {
+	made := map[string]bool{}
+	for _, a := range aliases {
+		made[strings.ToLower(a[1])] = true
+	}
 	for _, m := range quotedName.FindAllStringSubmatch(code, -1) {
 		c := strings.ToLower(m[1])
-		if !prefixedColumn.MatchString(c) {
+		if made[c] || !prefixedColumn.MatchString(c) {
 			continue
 		}
-		any = true
-		for _, a := range aliases {
-			if alias := strings.ToLower(a[1]); alias != c && strings.Contains("_"+alias+"_", "_"+c+"_") {
+		quoted = true
+		for alias := range made {
+			if strings.Contains("_"+alias+"_", "_"+c+"_") {
 				return true, true
 			}
 		}
 	}
-	return false, any
+	return false, quoted
 }
 
 // abbreviates reports whether a is an abbreviation of the word w: shorter by

@@ -56,6 +56,11 @@ func TestLearnStyle(t *testing.T) {
 	if LearnStyle(styleBank[:len(styleBank)-1]).DropPrefix {
 		t.Error("prefixes dropped on the evidence of two examples")
 	}
+	// An alias that looks prefixed (n_orders) is no column: no evidence either way.
+	made := append(append([]prompt.Example(nil), styleBank[:len(styleBank)-1]...), prompt.Example{ID: "n", Question: "Orders.", Code: `result = t.group_by("c").agg(pl.len().alias("n_orders"))`})
+	if LearnStyle(made).DropPrefix {
+		t.Error("an alias counted as a prefixed column")
+	}
 	kept := append(append([]prompt.Example(nil), styleBank...), prompt.Example{ID: "k", Question: "Tax.", Code: `result = t.select(pl.col("l_tax").sum().alias("sum_l_tax"))`})
 	if LearnStyle(kept).DropPrefix {
 		t.Error("prefixes dropped although an example keeps one")
@@ -111,7 +116,7 @@ func TestSolveRestyles(t *testing.T) {
 	refs := devTables(t, "tpch_lineitem")
 	rec := s.Solve(context.Background(), "Sum the quantity for each return flag.", refs)
 	if want := strings.Replace(code, "total_quantity", "total_qty", 1); rec.Answer != want || rec.Style != "total_quantity -> total_qty" || rec.Candidates[rec.Chosen].Code != code {
-		t.Fatalf("answer %q style %q; want %q from the chosen %q", rec.Answer, rec.Style, want, code)
+		t.Fatalf("answer %q style %q error %q; want %q from the chosen %q", rec.Answer, rec.Style, rec.Error, want, code)
 	}
 	if rec = s.Solve(context.Background(), "Sum the quantity for each return flag.", refs, "q1"); rec.Answer != code || rec.Style != "" {
 		t.Errorf("q1 left out: answer %q style %q; want the code as it is", rec.Answer, rec.Style)
@@ -120,17 +125,42 @@ func TestSolveRestyles(t *testing.T) {
 	if rec = s.Solve(context.Background(), "Sum the quantity for each return flag.", refs); rec.Answer != code {
 		t.Errorf("style off: answer %q", rec.Answer)
 	}
-	// Values that are the code itself: the renamed code's differ, so it is not kept.
-	s = &Solver{Engine: oneAnswer{code}, Pool: codeValuesPool{}, Schemas: schema.NewCache(), Bank: prompt.NewBank(styleBank), Settings: DefaultSettings()}
+	// Values that are the code itself: the renamed code's differ while the
+	// chosen code's are stable, so it is not kept.
+	s = &Solver{Engine: oneAnswer{code}, Pool: &codeValuesPool{}, Schemas: schema.NewCache(), Bank: prompt.NewBank(styleBank), Settings: DefaultSettings()}
 	if rec = s.Solve(context.Background(), "Sum the quantity for each return flag.", refs); rec.Answer != code || rec.Style != "" || !strings.Contains(rec.Error, "not kept") {
 		t.Errorf("other values: answer %q style %q error %q", rec.Answer, rec.Style, rec.Error)
+	}
+	// Other values in a Float column only (a float sum's order): kept.
+	s.Pool = &codeValuesPool{floatSum: true}
+	if rec = s.Solve(context.Background(), "Sum the quantity for each return flag.", refs); rec.Style != "total_quantity -> total_qty" {
+		t.Errorf("float noise: answer %q style %q error %q", rec.Answer, rec.Style, rec.Error)
+	}
+}
+
+// A float sum over a group_by gives another last digit from run to run in a
+// real worker: the rename is kept every time.
+func TestSolveRestylesNoisyFloats(t *testing.T) {
+	code := `result = tpch_lineitem.group_by("l_returnflag").agg(pl.col("l_extendedprice").sum().alias("total_quantity"))`
+	s := &Solver{Engine: oneAnswer{code}, Pool: realPool(t), Schemas: schema.NewCache(), Bank: prompt.NewBank(styleBank), Settings: DefaultSettings()}
+	for i := 0; i < 5; i++ {
+		if rec := s.Solve(context.Background(), "Sum the extended price for each return flag.", devTables(t, "tpch_lineitem")); rec.Style != "total_quantity -> total_qty" {
+			t.Fatalf("run %d: style %q error %q", i, rec.Style, rec.Error)
+		}
 	}
 }
 
 // codeValuesPool runs everything; the result's values are the code, its
-// columns those of TestSolveRestyles' code.
-type codeValuesPool struct{}
+// columns those of TestSolveRestyles' code: a String key, whose hash is the
+// same for every code, and a sum, Int64 or (floatSum) Float64, whose hash is
+// the code's.
+type codeValuesPool struct{ floatSum bool }
 
-func (codeValuesPool) Exec(ctx context.Context, j worker.Job) (worker.Outcome, error) {
-	return worker.Outcome{OK: true, Fingerprint: judge.Fingerprint{Hash: j.Code, Values: j.Code, Rows: 3, Cols: 2, Columns: []string{"l_returnflag", "total_quantity"}}}, nil
+func (p *codeValuesPool) Exec(ctx context.Context, j worker.Job) (worker.Outcome, error) {
+	sum := "Int64"
+	if p.floatSum {
+		sum = "Float64"
+	}
+	return worker.Outcome{OK: true, Dtypes: []string{"String", sum}, Fingerprint: judge.Fingerprint{
+		Hash: j.Code, Values: j.Code, Rows: 3, Cols: 2, Columns: []string{"l_returnflag", "total_quantity"}, ColumnValues: []string{"key", j.Code}}}, nil
 }

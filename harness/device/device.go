@@ -61,7 +61,7 @@ func (p Plan) String() string {
 		}
 		return fmt.Sprintf("%s plan unmeasured (%s)", p.Device, m)
 	}
-	return fmt.Sprintf("%s plan k=%d: %.3g s/question, accuracy %.3f, VRAM +%.0f MB, RAM %.0f MB (measured on %s)",
+	return fmt.Sprintf("%s plan k=%d: %.2f s/question, accuracy %.3f, VRAM +%.0f MB, RAM %.0f MB (measured on %s)",
 		p.Device, p.K, p.SecondsPerQuestion, p.Accuracy, p.OwnVRAMMB(), p.RAMMB, p.Machine)
 }
 
