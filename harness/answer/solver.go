@@ -237,7 +237,7 @@ func (s *Solver) restyle(ctx context.Context, rec *Record, question string, tabl
 	if len(renames) == 0 {
 		return ""
 	}
-	out, err := s.Pool.Exec(ctx, worker.Job{Tables: tables, Code: code, Timeout: time.Duration(s.Settings.ExecTimeout * float64(time.Second))})
+	out, err := s.Pool.Exec(ctx, s.job(tables, code))
 	if err != nil || !out.OK || !sameValues(out, chosen.Fingerprint) {
 		why := out.Error
 		if err != nil {
@@ -361,7 +361,7 @@ func (s *Solver) execute(ctx context.Context, tables []core.TableRef, cands []Ca
 		wg.Add(1)
 		go func(code string, idx []int) {
 			defer wg.Done()
-			out, err := s.Pool.Exec(ctx, worker.Job{Tables: tables, Code: code, Timeout: time.Duration(s.Settings.ExecTimeout * float64(time.Second))})
+			out, err := s.Pool.Exec(ctx, s.job(tables, code))
 			for _, i := range idx {
 				if err != nil {
 					cands[i].ErrorKind, cands[i].Error = "pool", err.Error()
@@ -372,6 +372,12 @@ func (s *Solver) execute(ctx context.Context, tables []core.TableRef, cands []Ca
 		}(code, idx)
 	}
 	wg.Wait()
+}
+
+// job is one execution of code over the question's tables, with the
+// settings' time limit.
+func (s *Solver) job(tables []core.TableRef, code string) worker.Job {
+	return worker.Job{Tables: tables, Code: code, Timeout: time.Duration(s.Settings.ExecTimeout * float64(time.Second))}
 }
 
 // repair asks once more, greedily, with the failed code, its error and what

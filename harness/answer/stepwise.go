@@ -299,7 +299,7 @@ func (s *Solver) runStep(ctx context.Context, tables []core.TableRef, program []
 	default:
 		code += "\n" + observeCode(name)
 	}
-	out, err := s.Pool.Exec(ctx, worker.Job{Tables: tables, Code: code, Timeout: time.Duration(s.Settings.ExecTimeout * float64(time.Second))})
+	out, err := s.Pool.Exec(ctx, s.job(tables, code))
 	if err != nil {
 		out = worker.Outcome{ErrorKind: "pool", Error: err.Error()}
 	}
