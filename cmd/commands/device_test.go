@@ -46,7 +46,7 @@ func TestChooseDeviceOnThisMachine(t *testing.T) {
 	if err != nil || layers != 0 {
 		t.Fatalf("auto: layers %d, %v", layers, err)
 	}
-	for _, want := range []string{"device cpu (--device auto: ", "device inputs: GPU backends:", "cpu plan k=4: 13.35 s/question", "gpu plan unmeasured"} {
+	for _, want := range []string{"device cpu (--device auto: ", "device inputs: GPU backends:", "cpu plan k=4: 9.60 s/question", "gpu plan unmeasured"} {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("log lacks %q:\n%s", want, logs.String())
 		}

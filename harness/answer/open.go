@@ -87,7 +87,9 @@ func LoadBank(files []string) (*prompt.Bank, error) {
 	}
 	var tasks []core.Task
 	for _, p := range files {
-		ts, err := core.LoadBench(p, "")
+		// Table paths by base name under the data folder, whatever the
+		// working directory: the style reads the examples' columns (Example.Files).
+		ts, err := core.LoadBench(p, repo.DataDir())
 		if err != nil {
 			return nil, fmt.Errorf("example bank: %w", err)
 		}

@@ -217,7 +217,9 @@ func (s *Solver) Solve(ctx context.Context, question string, tables []core.Table
 // conventions (Style, learned leave-one-out from the examples the question may
 // see) and answers with the renamed code if it runs to the same values
 // (the names-insensitive fingerprint), shape included. The vote has already
-// chosen the meaning; this only chooses the names.
+// chosen the meaning; this only chooses the names, and the digits an
+// aggregation the conventions round is rounded to (Style.Rounding), which
+// changes float values only.
 //
 // Float columns are compared only by shape: Polars sums a float column over a
 // group_by in another order from run to run, so its last digit (and the
@@ -226,14 +228,21 @@ func (s *Solver) Solve(ctx context.Context, question string, tables []core.Table
 // a rename keeps).
 func (s *Solver) restyle(ctx context.Context, rec *Record, question string, tables []core.TableRef, described []*schema.Table, exclude []string) string {
 	chosen := rec.Candidates[rec.Chosen]
-	sources := map[string]bool{}
+	sources, decimals := map[string]bool{}, map[string]int{}
 	for _, t := range described {
 		for _, c := range t.Columns {
 			sources[c.Name] = true
+			if d, ok := decimals[c.Name]; !ok || d == c.Decimals {
+				decimals[c.Name] = c.Decimals
+			} else {
+				decimals[c.Name] = -1 // two tables, two precisions: no rounding
+			}
 		}
 	}
-	style := LearnStyle(s.Bank.Others(question, exclude...))
+	style := LearnStyle(s.Bank.Others(question, exclude...), s.columnDecimals)
 	code, renames := style.Restyle(chosen.Code, question, chosen.Fingerprint.Columns, sources)
+	code, roundings := style.Rounding(code, question, decimals)
+	renames = append(renames, roundings...)
 	if len(renames) == 0 {
 		return ""
 	}
@@ -247,6 +256,23 @@ func (s *Solver) restyle(ctx context.Context, rec *Record, question string, tabl
 	}
 	rec.Answer, rec.Style = code, strings.Join(renames, ", ")
 	return ""
+}
+
+// columnDecimals is the precision of a column of an example's tables
+// (LearnStyle's Decimals), read from their files through the schema cache.
+func (s *Solver) columnDecimals(ex prompt.Example, column string) (int, bool) {
+	for _, ref := range ex.Files {
+		t, err := s.Schemas.Describe(ref)
+		if err != nil {
+			continue
+		}
+		for _, c := range t.Columns {
+			if c.Name == column {
+				return c.Decimals, true
+			}
+		}
+	}
+	return 0, false
 }
 
 // sameValues reports whether a rename's outcome holds the values of want: the

@@ -33,7 +33,7 @@ var styleBank = []prompt.Example{
 }
 
 func TestLearnStyle(t *testing.T) {
-	st := LearnStyle(styleBank)
+	st := LearnStyle(styleBank, nil)
 	if st.Abbrev["quantity"] != "qty" {
 		t.Errorf("quantity -> %q, want qty (two examples)", st.Abbrev["quantity"])
 	}
@@ -53,20 +53,20 @@ func TestLearnStyle(t *testing.T) {
 	if !st.DropPrefix {
 		t.Error("prefixes kept")
 	}
-	if LearnStyle(styleBank[:len(styleBank)-1]).DropPrefix {
+	if LearnStyle(styleBank[:len(styleBank)-1], nil).DropPrefix {
 		t.Error("prefixes dropped on the evidence of two examples")
 	}
 	// An alias that looks prefixed (n_orders) is no column: no evidence either way.
 	made := append(append([]prompt.Example(nil), styleBank[:len(styleBank)-1]...), prompt.Example{ID: "n", Question: "Orders.", Code: `result = t.group_by("c").agg(pl.len().alias("n_orders"))`})
-	if LearnStyle(made).DropPrefix {
+	if LearnStyle(made, nil).DropPrefix {
 		t.Error("an alias counted as a prefixed column")
 	}
 	kept := append(append([]prompt.Example(nil), styleBank...), prompt.Example{ID: "k", Question: "Tax.", Code: `result = t.select(pl.col("l_tax").sum().alias("sum_l_tax"))`})
-	if LearnStyle(kept).DropPrefix {
+	if LearnStyle(kept, nil).DropPrefix {
 		t.Error("prefixes dropped although an example keeps one")
 	}
 	// Leave-one-out: without q1 only one example abbreviates quantity.
-	if a, ok := LearnStyle(styleBank[1:]).Abbrev["quantity"]; ok {
+	if a, ok := LearnStyle(styleBank[1:], nil).Abbrev["quantity"]; ok {
 		t.Errorf("quantity -> %q learned from one example", a)
 	}
 	sources := map[string]bool{"replacement_cost": true, "p_bill_amount": true, "v_cost": true, "n_name": true}
@@ -89,7 +89,7 @@ func TestLearnStyle(t *testing.T) {
 }
 
 func TestRestyle(t *testing.T) {
-	st := LearnStyle(styleBank)
+	st := LearnStyle(styleBank, nil)
 	code := `result = t.group_by("o").agg(pl.col("l_quantity").sum().alias("total_quantity"), pl.col("v").sum().alias('total_order_value'), pl.col("l_tax").mean().round(2).alias("mean_l_tax")).sort("total_quantity")`
 	got, renames := st.Restyle(code, "Total quantity and value per order.", []string{"o", "total_quantity", "total_order_value", "mean_l_tax"}, map[string]bool{"o": true, "l_quantity": true, "v": true, "l_tax": true})
 	want := `result = t.group_by("o").agg(pl.col("l_quantity").sum().alias("total_qty"), pl.col("v").sum().alias('total_value'), pl.col("l_tax").mean().round(2).alias("avg_tax")).sort("total_qty")`
@@ -163,4 +163,119 @@ func (p *codeValuesPool) Exec(ctx context.Context, j worker.Job) (worker.Outcome
 	}
 	return worker.Outcome{OK: true, Dtypes: []string{"String", sum}, Fingerprint: judge.Fingerprint{
 		Hash: j.Code, Values: j.Code, Rows: 3, Cols: 2, Columns: []string{"l_returnflag", "total_quantity"}, ColumnValues: []string{"key", j.Code}}}, nil
+}
+
+// roundBank rounds its averages in four examples of five, each to its
+// column's precision (amount, price and cost 2 digits, mpg 1: 2 digits
+// explain only three); its one rounded sum of two is no convention.
+var roundBank = []prompt.Example{
+	{ID: "m1", Question: "Total and average amount per staff.", Code: `result = t.group_by("s").agg(pl.col("amount").mean().round(2).alias("avg_amount"), pl.col("amount").sum().round(2).alias("total"))`},
+	{ID: "m2", Question: "Average mpg per cylinders.", Code: `result = t.group_by("c").agg(pl.col("mpg").mean().round(1).alias("avg_mpg"))`},
+	{ID: "m3", Question: "Average price per category.", Code: `result = t.group_by("c").agg(pl.col("price").mean().round(2).alias("avg_price"))`},
+	{ID: "m4", Question: "Average cost per rating.", Code: `result = t.group_by("r").agg(pl.col("cost").mean().round(2).alias("avg_cost"))`},
+	{ID: "m5", Question: "Average tax per flag.", Code: `result = t.group_by("f").agg(pl.col("tax").mean().alias("avg_tax"))`},
+	{ID: "s1", Question: "Total price.", Code: `result = t.select(pl.col("price").sum().alias("total_price"))`},
+}
+
+// roundDecimals is the precision of roundBank's columns.
+func roundDecimals(ex prompt.Example, column string) (int, bool) {
+	d, ok := map[string]int{"amount": 2, "mpg": 1, "price": 2, "cost": 2, "tax": 2}[column]
+	return d, ok
+}
+
+func TestRounding(t *testing.T) {
+	st := LearnStyle(roundBank, roundDecimals)
+	if !st.Round["mean"] || st.Round["sum"] || !st.Precision {
+		t.Fatalf("rounded functions %v, precision %v: want mean (4 of 5), not sum (1 of 2), to the column's precision (4 of 4, 2 digits 3)", st.Round, st.Precision)
+	}
+	if LearnStyle(roundBank[:2], roundDecimals).Round["mean"] {
+		t.Error("mean rounded on the evidence of two examples")
+	}
+	unrounded := append(append([]prompt.Example(nil), roundBank...), prompt.Example{ID: "m6", Question: "Average weight.", Code: `result = t.select(pl.col("w").mean().alias("avg_w"))`})
+	if LearnStyle(unrounded, roundDecimals).Round["mean"] {
+		t.Error("mean rounded where 4 examples of 6 round it")
+	}
+	// Without the columns' precision (or where it does not explain the
+	// digits) the commonest number of digits is the convention.
+	if st := LearnStyle(roundBank, nil); st.Precision || st.Digits != 2 {
+		t.Errorf("no precision known, 2 digits in 3 of 4: precision %v, digits %d; want 2 digits", st.Precision, st.Digits)
+	}
+	oneDigit := append(append([]prompt.Example(nil), roundBank...), prompt.Example{ID: "m7", Question: "Average weight.", Code: `result = t.select(pl.col("w").mean().round(1).alias("avg_w"))`})
+	if st := LearnStyle(oneDigit, nil); st.Precision || st.Digits != 0 {
+		t.Errorf("no precision known, 2 digits in 3 of 5: precision %v, digits %d; want neither", st.Precision, st.Digits)
+	}
+	decimals := map[string]int{"mpg": 1, "price": 2, "ratio": -1, "n": -1}
+	for _, c := range []struct{ code, want, change string }{
+		{`pl.col("mpg").mean().round(2).alias("avg_mpg")`, `pl.col("mpg").mean().round(1).alias("avg_mpg")`, "mpg mean: round(1)"},
+		{`pl.col('mpg').mean().alias("m")`, `pl.col('mpg').mean().round(1).alias("m")`, "mpg mean: round(1)"},
+		{`pl.col("price").mean().round( 2 ).alias("p")`, "", ""},      // already the column's precision
+		{`pl.col("ratio").mean().alias("r")`, "", ""},                 // not rounded data
+		{`pl.col("other").mean().alias("o")`, "", ""},                 // no column of the question's tables
+		{`pl.col("price").sum().alias("p")`, "", ""},                  // sums are not rounded by convention
+		{`(pl.col("mpg") - pl.col("mpg").mean()).alias("d")`, "", ""}, // not named right after the mean
+	} {
+		want := c.want
+		if want == "" {
+			want = c.code
+		}
+		got, changes := st.Rounding(c.code, "Average mpg per cylinders.", decimals)
+		if got != want || strings.Join(changes, "; ") != c.change {
+			t.Errorf("Rounding(%s) = %s %v, want %s %q", c.code, got, changes, want, c.change)
+		}
+	}
+	for _, q := range []string{"Average mpg per cylinders. Round to 2 decimals.", "Average mpg, rounded.", "Average mpg with 2 decimal places."} {
+		if got, changes := st.Rounding(decimalsCode, q, decimals); got != decimalsCode || len(changes) != 0 {
+			t.Errorf("%q says how to round, yet rounded: %s %v", q, got, changes)
+		}
+	}
+	// A fixed number of digits: every column of the question's tables, float or not.
+	fixed := Style{Round: map[string]bool{"mean": true}, Digits: 2}
+	if got, changes := fixed.Rounding(`pl.col("n").mean().alias("avg_n")`, "Average n.", decimals); got != `pl.col("n").mean().round(2).alias("avg_n")` || len(changes) != 1 {
+		t.Errorf("fixed digits: %s %v", got, changes)
+	}
+	if got, _ := fixed.Rounding(decimalsCode, "Average mpg.", decimals); got != decimalsCode {
+		t.Errorf("fixed digits changed round(2): %s", got)
+	}
+}
+
+const decimalsCode = `pl.col("mpg").mean().round(2).alias("avg_mpg")`
+
+// The solver rounds the chosen answer's average to the column's precision
+// when the bank's examples round theirs so (read from their tables' files)
+// and a real worker runs the rounded code to the same shape and keys.
+func TestSolveRounds(t *testing.T) {
+	refs := devTables(t, "sk_payments", "sp_car_data", "nw_products", "sk_films")
+	bank := []prompt.Example{
+		{ID: "p1", Question: "Average payment per staff member.", Code: `result = sk_payments.group_by("staff_id").agg(pl.col("amount").mean().round(2).alias("avg_amount"))`, Files: refs[:1]},
+		{ID: "c1", Question: "Average acceleration per cylinders.", Code: `result = sp_car_data.group_by("cylinders").agg(pl.col("accelerate").mean().round(1).alias("avg_acc"))`, Files: refs[1:2]},
+		{ID: "c2", Question: "Average horsepower per cylinders.", Code: `result = sp_car_data.group_by("cylinders").agg(pl.col("horsepower").mean().round(1).alias("avg_hp"))`, Files: refs[1:2]},
+		{ID: "n1", Question: "Average price per category.", Code: `result = nw_products.group_by("category_id").agg(pl.col("unit_price").mean().round(2).alias("avg_price"))`, Files: refs[2:3]},
+		{ID: "f1", Question: "Average replacement cost per rating.", Code: `result = sk_films.group_by("rating").agg(pl.col("replacement_cost").mean().round(2).alias("avg_cost"))`, Files: refs[3:4]},
+	}
+	code := `result = sp_car_data.group_by("cylinders").agg(pl.col("mpg").mean().round(2).alias("avg_mpg"))`
+	s := &Solver{Engine: oneAnswer{code}, Pool: realPool(t), Schemas: schema.NewCache(), Bank: prompt.NewBank(bank), Settings: DefaultSettings()}
+	rec := s.Solve(context.Background(), "Average mpg for each number of cylinders.", refs[1:2])
+	if want := strings.Replace(code, "round(2)", "round(1)", 1); rec.Answer != want || rec.Style != "mpg mean: round(1)" {
+		t.Fatalf("answer %q style %q error %q; want %q", rec.Answer, rec.Style, rec.Error, want)
+	}
+	// Leave-one-out by id: without c1 and c2, 2 digits (every one left)
+	// explains as many examples as the precision: the answer keeps round(2).
+	if rec = s.Solve(context.Background(), "Average mpg for each number of cylinders.", refs[1:2], "c1", "c2"); rec.Answer != code {
+		t.Errorf("c1, c2 left out: answer %q style %q", rec.Answer, rec.Style)
+	}
+}
+
+// The bundled dev bank, read as serve reads it, teaches averages rounded to
+// their column's precision (5 of its 8 rounded averages; 2 digits 3, 1 digit 3).
+func TestDevBankRoundsToPrecision(t *testing.T) {
+	bank, err := LoadBank(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	devTables(t, "sp_car_data") // the built tables the examples' files name
+	s := &Solver{Schemas: schema.NewCache()}
+	st := LearnStyle(bank.Others("Average mpg per number of cylinders."), s.columnDecimals)
+	if !st.Round["mean"] || st.Round["sum"] || !st.Precision {
+		t.Errorf("dev bank: rounded %v, precision %v, digits %d; want mean to the column's precision", st.Round, st.Precision, st.Digits)
+	}
 }

@@ -14,6 +14,9 @@ type Example struct {
 	ID, Question, Code string
 	// Tables are the variable names the code uses.
 	Tables []string
+	// Files are those tables' files where the bank knows them (BankFromTasks):
+	// the style reads facts of their columns (answer.LearnStyle).
+	Files []core.TableRef
 }
 
 // Bank ranks solved examples against a question: BM25 over question words,
@@ -96,6 +99,7 @@ func BankFromTasks(tasks []core.Task) *Bank {
 		for _, tr := range t.Tables {
 			ex.Tables = append(ex.Tables, tr.Name)
 		}
+		ex.Files = append(ex.Files, t.Tables...)
 		exs = append(exs, ex)
 	}
 	return NewBank(exs)

@@ -6,12 +6,15 @@ package schema
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
@@ -29,6 +32,9 @@ const (
 	NumExamples = 3
 	// NumSampleRows is how many rows Table.Sample keeps.
 	NumSampleRows = 3
+	// MaxDecimals is the most digits after the point a float column may show
+	// to count as rounded data (Column.Decimals).
+	MaxDecimals = 6
 )
 
 // Column describes one column as Polars would see it.
@@ -43,6 +49,12 @@ type Column struct {
 	Examples []string
 	// Unique is true when every row holds a different non-null value (a primary key).
 	Unique bool
+	// Decimals is, for a float column, the most digits after the point any
+	// of its values shows in its shortest form (2 for prices such as 17.02,
+	// 1 for 36.8); -1 when some value needs more than MaxDecimals (the data
+	// is not rounded) and for every other type. Answers keep the precision of
+	// the data when they round (answer.Style).
+	Decimals int
 	// keys holds every distinct value of a key-like column (KeyLike), for the
 	// join plan's overlap check; nil for other columns.
 	keys map[string]struct{}
@@ -175,7 +187,7 @@ func describe(tbl arrow.Table) *Table {
 	}
 	for i := 0; i < int(tbl.NumCols()); i++ {
 		col := tbl.Column(i)
-		c := Column{Name: col.Name(), Type: PolarsType(col.DataType()), Nulls: int64(col.NullN())}
+		c := Column{Name: col.Name(), Type: PolarsType(col.DataType()), Nulls: int64(col.NullN()), Decimals: decimals(col)}
 		isString := c.Type == "String"
 		distinct := map[string]struct{}{}
 		lowCard := isString
@@ -228,6 +240,48 @@ func describe(tbl arrow.Table) *Table {
 		t.Columns = append(t.Columns, c)
 	}
 	return t
+}
+
+// decimals is Column.Decimals of one column: every value is read, since one
+// value with more digits means the column is not rounded.
+func decimals(col *arrow.Column) int {
+	bits := 64
+	switch col.DataType().ID() {
+	case arrow.FLOAT32:
+		bits = 32 // the digits of the float32 itself, as Polars prints it
+	case arrow.FLOAT64:
+	default:
+		return -1
+	}
+	most := 0
+	for _, chunk := range col.Data().Chunks() {
+		for j := 0; j < chunk.Len(); j++ {
+			if chunk.IsNull(j) {
+				continue
+			}
+			var v float64
+			switch a := chunk.(type) {
+			case *array.Float64:
+				v = a.Value(j)
+			case *array.Float32:
+				v = float64(a.Value(j))
+			default:
+				return -1
+			}
+			if math.IsInf(v, 0) || math.IsNaN(v) {
+				continue
+			}
+			text := strconv.FormatFloat(v, 'f', -1, bits)
+			if dot := strings.IndexByte(text, '.'); dot >= 0 {
+				n := len(text) - dot - 1
+				if n > MaxDecimals {
+					return -1
+				}
+				most = max(most, n)
+			}
+		}
+	}
+	return most
 }
 
 // PolarsType names an Arrow type the way Polars prints the dtype it reads it

@@ -149,6 +149,28 @@ func TestCSVInference(t *testing.T) {
 	}
 }
 
+// Decimals: the most digits after the point a float column's values show;
+// -1 for a column that is not rounded data and for every other type.
+func TestDecimals(t *testing.T) {
+	p := writeFile(t, "d.csv", "mpg,price,ratio,whole,n,label\n36.8,17.02,0.1234567,3.0,1,a\n,5,0.5,1e3,2,b\n")
+	tb, err := NewCache().Describe(core.TableRef{Name: "d", Path: p, Format: "csv"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]int{"mpg": 1, "price": 2, "ratio": -1, "whole": 0, "n": -1, "label": -1} {
+		if got := col(t, tb, name).Decimals; got != want {
+			t.Errorf("%s: decimals %d, want %d", name, got, want)
+		}
+	}
+	films, err := NewCache().Describe(dataTable(t, "sk_films"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := col(t, films, "replacement_cost").Decimals; d != 2 {
+		t.Errorf("sk_films.replacement_cost: decimals %d, want 2", d)
+	}
+}
+
 // The inference must agree with polars.read_csv itself.
 func TestCSVMatchesPolars(t *testing.T) {
 	p := writeFile(t, "t.csv", "a,b,c,d,e,f\n1,1.,TRUE,+1,nan,-inf\n-2,.5,false,3,1,2\n")
