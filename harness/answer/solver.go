@@ -259,12 +259,16 @@ func (s *Solver) restyle(ctx context.Context, rec *Record, question string, tabl
 }
 
 // columnDecimals is the precision of a column of an example's tables
-// (LearnStyle's Decimals), read from their files through the schema cache.
+// (LearnStyle's Decimals), read from their files through the schema cache;
+// where a file is missing (a server started without the bundled tables), from
+// a table of the same name that a question brought.
 func (s *Solver) columnDecimals(ex prompt.Example, column string) (int, bool) {
 	for _, ref := range ex.Files {
 		t, err := s.Schemas.Describe(ref)
 		if err != nil {
-			continue
+			if t = s.Schemas.Named(ref.Name); t == nil {
+				continue
+			}
 		}
 		for _, c := range t.Columns {
 			if c.Name == column {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"polarsbench/datasets/core"
 	"polarsbench/harness/judge"
 	"polarsbench/harness/prompt"
 	"polarsbench/harness/schema"
@@ -277,5 +278,21 @@ func TestDevBankRoundsToPrecision(t *testing.T) {
 	st := LearnStyle(bank.Others("Average mpg per number of cylinders."), s.columnDecimals)
 	if !st.Round["mean"] || st.Round["sum"] || !st.Precision {
 		t.Errorf("dev bank: rounded %v, precision %v, digits %d; want mean to the column's precision", st.Round, st.Precision, st.Digits)
+	}
+}
+
+// An example whose file is missing (a server without the bundled tables)
+// reads its columns from the question's table of the same name.
+func TestColumnDecimalsByName(t *testing.T) {
+	s := &Solver{Schemas: schema.NewCache()}
+	ex := prompt.Example{Files: []core.TableRef{{Name: "sp_car_data", Path: "/nonexistent/sp_car_data.parquet", Format: "parquet"}}}
+	if _, ok := s.columnDecimals(ex, "mpg"); ok {
+		t.Fatal("precision known before any table of that name was read")
+	}
+	if _, err := s.Schemas.Describe(devTables(t, "sp_car_data")[0]); err != nil {
+		t.Fatal(err)
+	}
+	if d, ok := s.columnDecimals(ex, "mpg"); !ok || d != 1 {
+		t.Errorf("mpg: %d %v, want 1 from the question's sp_car_data", d, ok)
 	}
 }

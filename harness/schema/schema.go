@@ -74,6 +74,7 @@ type Table struct {
 type Cache struct {
 	mu     sync.Mutex
 	tables map[cacheKey]*Table
+	named  map[string]*Table // the latest table described under each variable name
 }
 
 type cacheKey struct {
@@ -84,7 +85,7 @@ type cacheKey struct {
 }
 
 // NewCache returns an empty cache.
-func NewCache() *Cache { return &Cache{tables: map[cacheKey]*Table{}} }
+func NewCache() *Cache { return &Cache{tables: map[cacheKey]*Table{}, named: map[string]*Table{}} }
 
 // Describe returns the table's description, reading the file on first use.
 // The returned Table is shared: callers must not modify it. Ref.Name is the
@@ -115,13 +116,25 @@ func (c *Cache) Describe(ref core.TableRef) (*Table, error) {
 		c.tables[key] = t
 		c.mu.Unlock()
 	}
-	if t.Ref == ref {
-		return t, nil
+	if t.Ref != ref {
+		// Same file, another variable name: copy the header, share the contents.
+		cp := *t
+		cp.Ref = ref
+		t = &cp
 	}
-	// Same file, another variable name: copy the header, share the contents.
-	cp := *t
-	cp.Ref = ref
-	return &cp, nil
+	c.mu.Lock()
+	c.named[ref.Name] = t
+	c.mu.Unlock()
+	return t, nil
+}
+
+// Named returns the table last described under the variable name, nil for
+// none: where a file named elsewhere (an example's) is missing, the runner's
+// table of the same name stands in for it.
+func (c *Cache) Named(name string) *Table {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.named[name]
 }
 
 // Len reports how many files the cache holds.

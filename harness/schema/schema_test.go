@@ -171,6 +171,27 @@ func TestDecimals(t *testing.T) {
 	}
 }
 
+// Named finds a table by the variable name it was last described under.
+func TestNamed(t *testing.T) {
+	c := NewCache()
+	p := writeFile(t, "n.csv", "a,b\n1,2.5\n")
+	if c.Named("films") != nil {
+		t.Fatal("a name never described found")
+	}
+	if _, err := c.Describe(core.TableRef{Name: "films", Path: p, Format: "csv"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Describe(core.TableRef{Name: "other", Path: p, Format: "csv"}); err != nil {
+		t.Fatal(err)
+	}
+	if tb := c.Named("films"); tb == nil || tb.Ref.Name != "films" || col(t, tb, "b").Decimals != 1 {
+		t.Errorf("Named(films) = %+v", tb)
+	}
+	if _, err := c.Describe(core.TableRef{Name: "gone", Path: p + ".missing", Format: "csv"}); err == nil || c.Named("gone") != nil {
+		t.Errorf("a missing file named: %v", err)
+	}
+}
+
 // The inference must agree with polars.read_csv itself.
 func TestCSVMatchesPolars(t *testing.T) {
 	p := writeFile(t, "t.csv", "a,b,c,d,e,f\n1,1.,TRUE,+1,nan,-inf\n-2,.5,false,3,1,2\n")
