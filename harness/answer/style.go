@@ -122,6 +122,9 @@ func LearnStyle(examples []prompt.Example, decimals Decimals) Style {
 		for fn := range rounded {
 			roundedEx[fn]++
 		}
+		for fn := range plain {
+			plainEx[fn]++
+		}
 		for _, m := range columnCall.FindAllStringSubmatch(ex.Code, -1) {
 			if n, ok := roundDigits(m[4]); ok {
 				r := rounding{fn: m[3], digits: n, d: -1}
@@ -132,9 +135,6 @@ func LearnStyle(examples []prompt.Example, decimals Decimals) Style {
 				}
 				roundings = append(roundings, r)
 			}
-		}
-		for fn := range plain {
-			plainEx[fn]++
 		}
 		if kept, quoted := keepsPrefix(ex.Code, aliases); quoted {
 			if kept {
