@@ -464,12 +464,8 @@ func tablesByName(tables []*schema.Table) map[string]*schema.Table {
 }
 
 func hasColumn(t *schema.Table, name string) bool {
-	for _, c := range t.Columns {
-		if c.Name == name {
-			return true
-		}
-	}
-	return false
+	_, ok := t.Column(name)
+	return ok
 }
 
 // joinPath is the chain of joins (".join(...)...") from one table to another

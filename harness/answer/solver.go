@@ -270,10 +270,8 @@ func (s *Solver) columnDecimals(ex prompt.Example, column string) (int, bool) {
 				continue
 			}
 		}
-		for _, c := range t.Columns {
-			if c.Name == column {
-				return c.Decimals, true
-			}
+		if c, ok := t.Column(column); ok {
+			return c.Decimals, true
 		}
 	}
 	return 0, false

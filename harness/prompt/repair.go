@@ -54,10 +54,8 @@ func RepairHint(errText string, tables []*schema.Table, plan JoinPlan) string {
 	if col, _, ok := MissingColumn(errText); ok {
 		var holders []string
 		for _, t := range tables {
-			for _, c := range t.Columns {
-				if c.Name == col {
-					holders = append(holders, t.Ref.Name)
-				}
+			if _, ok := t.Column(col); ok {
+				holders = append(holders, t.Ref.Name)
 			}
 		}
 		switch {

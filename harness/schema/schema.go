@@ -69,6 +69,16 @@ type Table struct {
 	Sample []map[string]string
 }
 
+// Column returns the table's column of that name; ok is false for none.
+func (t *Table) Column(name string) (c Column, ok bool) {
+	for _, c := range t.Columns {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return Column{}, false
+}
+
 // Cache remembers described tables; the key includes size and modification
 // time so a rewritten file is read again.
 type Cache struct {
